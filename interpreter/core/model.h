@@ -1,0 +1,90 @@
+/*
+ * model.h — a verified, read-only view of a .tflite file.
+ *
+ * ember_model_load verifies the flatbuffer, then copies out the small
+ * things the runtime needs (shapes, indices, quantisation) into checked
+ * native arrays. Tensor data is never copied: constants point into the file
+ * (unless misaligned for their type, then an aligned copy is made).
+ */
+#ifndef EMBER_MODEL_H
+#define EMBER_MODEL_H
+
+#include "ember_kernel.h"
+#include "fb.h"
+
+typedef struct ember_sparsity ember_sparsity_def;
+
+typedef struct ember_tensor_def {
+    int32_t type;
+    int32_t ndim;
+    int32_t dims[EMBER_MAX_DIMS];
+    int32_t has_signature;
+    int32_t dims_signature[EMBER_MAX_DIMS];
+    int32_t buffer;                 /* index into model buffers; 0 = none */
+    const void *data;               /* constant data (aligned), NULL if none */
+    size_t data_size;
+    const char *name;
+    ember_quant q;
+    uint8_t is_variable;
+    ember_fb_table table;           /* the Tensor table (sparsity etc.) */
+} ember_tensor_def;
+
+typedef struct ember_op_def {
+    int32_t opcode;                 /* index into model opcodes */
+    int32_t n_inputs, n_outputs, n_intermediates;
+    int32_t *inputs, *outputs, *intermediates;
+    int32_t options_type;
+    ember_fb_table options;
+    const uint8_t *custom_options;
+    uint32_t custom_options_size;
+} ember_op_def;
+
+typedef struct ember_subgraph_def {
+    const char *name;
+    int32_t n_tensors, n_inputs, n_outputs, n_ops;
+    ember_tensor_def *tensors;
+    int32_t *inputs, *outputs;
+    ember_op_def *ops;
+} ember_subgraph_def;
+
+typedef struct ember_opcode_def {
+    int32_t builtin;                /* resolved BuiltinOperator */
+    int32_t version;
+    const char *custom_name;
+} ember_opcode_def;
+
+typedef struct ember_sig_tensor { const char *name; int32_t tensor; } ember_sig_tensor;
+
+typedef struct ember_signature_def {
+    const char *key;
+    int32_t subgraph;
+    int32_t n_inputs, n_outputs;
+    ember_sig_tensor *inputs, *outputs;
+} ember_signature_def;
+
+typedef struct ember_metadata_def { const char *name; const uint8_t *data; size_t size; } ember_metadata_def;
+
+typedef struct ember_model {
+    const uint8_t *buf;
+    size_t size;
+    void *mapping;                  /* mmap'd file, if loaded from a path */
+    size_t mapping_size;
+    uint32_t version;
+    const char *description;
+    int32_t n_opcodes, n_subgraphs, n_signatures, n_metadata;
+    ember_opcode_def *opcodes;
+    ember_subgraph_def *subgraphs;
+    ember_signature_def *signatures;
+    ember_metadata_def *metadata;
+    void **owned;                   /* aligned copies of misaligned constants */
+    int32_t n_owned;
+} ember_model;
+
+ember_status ember_model_load(const void *data, size_t size, ember_model **out,
+                              char *err, size_t errlen);
+#ifdef EMBER_HOST
+ember_status ember_model_load_file(const char *path, ember_model **out, char *err, size_t errlen);
+#endif
+void ember_model_free(ember_model *m);
+
+#endif
