@@ -2,9 +2,43 @@
 #include <string.h>
 #include "registry.h"
 
+extern const ember_kernel ember_kernel_CONCATENATION;
+extern const ember_kernel ember_kernel_CONV_2D;
+extern const ember_kernel ember_kernel_EXPAND_DIMS;
+extern const ember_kernel ember_kernel_MEAN;
+extern const ember_kernel ember_kernel_PACK;
+extern const ember_kernel ember_kernel_REDUCE_MAX;
+extern const ember_kernel ember_kernel_REDUCE_MIN;
+extern const ember_kernel ember_kernel_REDUCE_PROD;
+extern const ember_kernel ember_kernel_RESHAPE;
+extern const ember_kernel ember_kernel_SLICE;
+extern const ember_kernel ember_kernel_SPLIT;
+extern const ember_kernel ember_kernel_SPLIT_V;
+extern const ember_kernel ember_kernel_SQUEEZE;
+extern const ember_kernel ember_kernel_STRIDED_SLICE;
+extern const ember_kernel ember_kernel_SUM;
+extern const ember_kernel ember_kernel_TRANSPOSE;
+extern const ember_kernel ember_kernel_UNPACK;
 
 const ember_kernel *ember_builtin_kernel(int32_t op) {
     switch (op) {
+    case EMBER_BuiltinOperator_CONCATENATION: return &ember_kernel_CONCATENATION;
+    case EMBER_BuiltinOperator_CONV_2D: return &ember_kernel_CONV_2D;
+    case EMBER_BuiltinOperator_EXPAND_DIMS: return &ember_kernel_EXPAND_DIMS;
+    case EMBER_BuiltinOperator_MEAN: return &ember_kernel_MEAN;
+    case EMBER_BuiltinOperator_PACK: return &ember_kernel_PACK;
+    case EMBER_BuiltinOperator_REDUCE_MAX: return &ember_kernel_REDUCE_MAX;
+    case EMBER_BuiltinOperator_REDUCE_MIN: return &ember_kernel_REDUCE_MIN;
+    case EMBER_BuiltinOperator_REDUCE_PROD: return &ember_kernel_REDUCE_PROD;
+    case EMBER_BuiltinOperator_RESHAPE: return &ember_kernel_RESHAPE;
+    case EMBER_BuiltinOperator_SLICE: return &ember_kernel_SLICE;
+    case EMBER_BuiltinOperator_SPLIT: return &ember_kernel_SPLIT;
+    case EMBER_BuiltinOperator_SPLIT_V: return &ember_kernel_SPLIT_V;
+    case EMBER_BuiltinOperator_SQUEEZE: return &ember_kernel_SQUEEZE;
+    case EMBER_BuiltinOperator_STRIDED_SLICE: return &ember_kernel_STRIDED_SLICE;
+    case EMBER_BuiltinOperator_SUM: return &ember_kernel_SUM;
+    case EMBER_BuiltinOperator_TRANSPOSE: return &ember_kernel_TRANSPOSE;
+    case EMBER_BuiltinOperator_UNPACK: return &ember_kernel_UNPACK;
     default: return NULL;
     }
 }
@@ -15,13 +49,29 @@ const ember_kernel *ember_custom_kernel(const char *name) {
 }
 
 static const int32_t builtin_ops[] = {
-    -1,
+    EMBER_BuiltinOperator_CONCATENATION,
+    EMBER_BuiltinOperator_CONV_2D,
+    EMBER_BuiltinOperator_EXPAND_DIMS,
+    EMBER_BuiltinOperator_MEAN,
+    EMBER_BuiltinOperator_PACK,
+    EMBER_BuiltinOperator_REDUCE_MAX,
+    EMBER_BuiltinOperator_REDUCE_MIN,
+    EMBER_BuiltinOperator_REDUCE_PROD,
+    EMBER_BuiltinOperator_RESHAPE,
+    EMBER_BuiltinOperator_SLICE,
+    EMBER_BuiltinOperator_SPLIT,
+    EMBER_BuiltinOperator_SPLIT_V,
+    EMBER_BuiltinOperator_SQUEEZE,
+    EMBER_BuiltinOperator_STRIDED_SLICE,
+    EMBER_BuiltinOperator_SUM,
+    EMBER_BuiltinOperator_TRANSPOSE,
+    EMBER_BuiltinOperator_UNPACK,
 };
 static const char *const custom_ops[] = {
     NULL,
 };
 
-int32_t ember_registry_builtin_count(void) { return 0; }
+int32_t ember_registry_builtin_count(void) { return 17; }
 int32_t ember_registry_builtin_op(int32_t i) { return builtin_ops[i]; }
 int32_t ember_registry_custom_count(void) { return 0; }
 const char *ember_registry_custom_name(int32_t i) { return custom_ops[i]; }
