@@ -1,0 +1,389 @@
+/*
+ * reduce.c — MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN.
+ *
+ * Inputs: data, axis (int32/int64 vector or scalar; constant or runtime).
+ * Option: ReducerOptions.keep_dims.  Negative axes count from the end,
+ * duplicates are ignored, an empty axis list copies the input.
+ *
+ * Types (as LiteRT): float32, int32, int64 for all five ops; int8, uint8 and
+ * int16 for REDUCE_MAX/REDUCE_MIN (raw comparison, so input and output must
+ * share quantisation). Quantised MEAN/SUM/PROD are a later issue.
+ *
+ * The maths: the input shape is compressed into alternating runs of kept and
+ * reduced dimensions (size-1 dims dropped, neighbours with the same status
+ * merged). When the innermost run is kept — e.g. MEAN over H,W of NHWC,
+ * compressed to [N, H*W, C] — each input row is accumulated element-wise
+ * into its output row, a contiguous loop the compiler vectorises; the
+ * channel range is split across threads for large inputs. When the innermost
+ * run is reduced each row is folded to one value first.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "ember_kernel.h"
+
+enum { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN };
+
+typedef struct reduce_plan {
+    int m;                              /* compressed rank (>= 1) */
+    int64_t c[EMBER_MAX_DIMS];          /* compressed sizes */
+    int red[EMBER_MAX_DIMS];            /* 1 = reduced */
+    int64_t os[EMBER_MAX_DIMS];         /* output stride of each run (0 if reduced) */
+    int64_t n_in, n_out, count;         /* elements in, out, and per output */
+} reduce_plan;
+
+typedef struct reduce_data {
+    int kind;
+    int const_axis;                     /* output shape fixed in prepare */
+} reduce_data;
+
+/* ---- shape logic -------------------------------------------------------- */
+
+/* Resolves the axis tensor into a mask over the input's dims. */
+static ember_status resolve_axes(ember_context *ctx, const ember_tensor *x,
+                                 const ember_tensor *axis, uint8_t *mask) {
+    memset(mask, 0, EMBER_MAX_DIMS);
+    size_t n = ember_num_elements(axis);
+    for (size_t i = 0; i < n; i++) {
+        int64_t a = axis->type == EMBER_TensorType_INT64 ? ((const int64_t *)axis->data)[i]
+                                                         : ((const int32_t *)axis->data)[i];
+        if (x->ndim == 0) continue;     /* scalars: axes are ignored, as TFLite */
+        if (a < -(int64_t)x->ndim || a >= x->ndim)
+            return ember_fail(ctx, EMBER_ERR_MODEL, "axis %lld out of range for rank %d",
+                              (long long)a, (int)x->ndim);
+        if (a < 0) a += x->ndim;
+        mask[a] = 1;
+    }
+    return EMBER_OK;
+}
+
+static void output_shape(const ember_tensor *x, const uint8_t *mask, int keep_dims,
+                         int *ndim, int32_t *dims) {
+    int k = 0;
+    for (int d = 0; d < x->ndim; d++) {
+        if (!mask[d]) dims[k++] = x->dims[d];
+        else if (keep_dims) dims[k++] = 1;
+    }
+    *ndim = k;
+}
+
+static void make_plan(const ember_tensor *x, const uint8_t *mask, reduce_plan *p) {
+    p->m = 0;
+    p->n_in = 1;
+    p->count = 1;
+    for (int d = 0; d < x->ndim; d++) {
+        int64_t s = x->dims[d];
+        p->n_in *= s;
+        if (mask[d]) p->count *= s;
+        if (s == 1) continue;
+        int r = mask[d] ? 1 : 0;
+        if (p->m > 0 && p->red[p->m - 1] == r) {
+            p->c[p->m - 1] *= s;
+        } else {
+            p->c[p->m] = s;
+            p->red[p->m] = r;
+            p->m++;
+        }
+    }
+    if (p->m == 0) {                    /* every dim is 1: one element, kept */
+        p->c[0] = 1;
+        p->red[0] = 0;
+        p->m = 1;
+    }
+    int64_t st = 1;
+    for (int i = p->m - 1; i >= 0; i--) {
+        p->os[i] = p->red[i] ? 0 : st;
+        if (!p->red[i]) st *= p->c[i];
+    }
+    p->n_out = st;
+}
+
+/* ---- maths -------------------------------------------------------------- */
+
+/* Accumulates `in` into `acc` (pre-filled with the identity) over the slice
+ * [lo, hi): of the inner run when it is kept, of the outermost run otherwise
+ * (callers only split the outermost run when it is kept). */
+#define DEFINE_REDUCE(NAME, TIN, TACC, COMBINE)                                     \
+    static void NAME(const reduce_plan *p, const TIN *in, TACC *acc,                 \
+                     int64_t lo, int64_t hi, int split_outer) {                      \
+        const int m = p->m;                                                          \
+        const int64_t L = p->c[m - 1];                                               \
+        int64_t idx[EMBER_MAX_DIMS] = {0};                                           \
+        int64_t outer = 1;                                                           \
+        for (int d = 0; d < m - 1; d++) outer *= p->c[d];                            \
+        int64_t first = 0;                                                           \
+        if (split_outer) {                                                           \
+            int64_t per0 = m > 1 ? outer / p->c[0] : 1;                              \
+            idx[0] = lo;                                                             \
+            first = lo * per0;                                                       \
+            outer = (hi - lo) * per0;                                                \
+        }                                                                            \
+        int64_t ooff = split_outer ? lo * p->os[0] : 0;                              \
+        for (int64_t o = 0; o < outer; o++) {                                        \
+            const TIN *row = in + (first + o) * L;                                   \
+            if (!p->red[m - 1]) {                                                    \
+                TACC *dst = acc + ooff;                                              \
+                for (int64_t i = lo; i < hi; i++) {                                  \
+                    TACC a = dst[i];                                                 \
+                    TIN v = row[i];                                                  \
+                    dst[i] = COMBINE;                                                \
+                }                                                                    \
+            } else {                                                                 \
+                TACC a = acc[ooff];                                                  \
+                for (int64_t i = 0; i < L; i++) {                                    \
+                    TIN v = row[i];                                                  \
+                    a = COMBINE;                                                     \
+                }                                                                    \
+                acc[ooff] = a;                                                       \
+            }                                                                        \
+            for (int d = m - 2; d >= 0; d--) { /* odometer over outer runs */       \
+                ooff += p->os[d];                                                    \
+                if (++idx[d] < p->c[d]) break;                                       \
+                ooff -= p->os[d] * p->c[d];                                          \
+                idx[d] = 0;                                                          \
+            }                                                                        \
+        }                                                                            \
+    }
+
+/* Integer sums and products wrap (two's complement) like TFLite's int maths;
+ * they go through unsigned arithmetic to stay defined in C. */
+DEFINE_REDUCE(sum_f32, float, float, a + v)
+DEFINE_REDUCE(sum_i32, int32_t, int32_t, (int32_t)((uint32_t)a + (uint32_t)v))
+DEFINE_REDUCE(sum_i32_i64, int32_t, int64_t, a + v)
+DEFINE_REDUCE(sum_i64, int64_t, int64_t, (int64_t)((uint64_t)a + (uint64_t)v))
+DEFINE_REDUCE(prod_f32, float, float, a * v)
+DEFINE_REDUCE(prod_i32, int32_t, int32_t, (int32_t)((uint32_t)a * (uint32_t)v))
+DEFINE_REDUCE(prod_i64, int64_t, int64_t, (int64_t)((uint64_t)a * (uint64_t)v))
+DEFINE_REDUCE(max_f32, float, float, v > a ? v : a)
+DEFINE_REDUCE(max_i32, int32_t, int32_t, v > a ? v : a)
+DEFINE_REDUCE(max_i64, int64_t, int64_t, v > a ? v : a)
+DEFINE_REDUCE(max_i8, int8_t, int8_t, v > a ? v : a)
+DEFINE_REDUCE(max_u8, uint8_t, uint8_t, v > a ? v : a)
+DEFINE_REDUCE(max_i16, int16_t, int16_t, v > a ? v : a)
+DEFINE_REDUCE(min_f32, float, float, v < a ? v : a)
+DEFINE_REDUCE(min_i32, int32_t, int32_t, v < a ? v : a)
+DEFINE_REDUCE(min_i64, int64_t, int64_t, v < a ? v : a)
+DEFINE_REDUCE(min_i8, int8_t, int8_t, v < a ? v : a)
+DEFINE_REDUCE(min_u8, uint8_t, uint8_t, v < a ? v : a)
+DEFINE_REDUCE(min_i16, int16_t, int16_t, v < a ? v : a)
+
+#define FILL(T, ptr, n, val)                                                          \
+    do { T *f_ = (T *)(ptr); for (int64_t i_ = 0; i_ < (n); i_++) f_[i_] = (val); } while (0)
+
+/* ---- dispatch (with threads for big inputs) ----------------------------- */
+
+typedef struct reduce_job {
+    const reduce_plan *p;
+    const void *in;
+    void *acc;
+    int kind, type, acc64;
+    int split_outer;
+    int64_t range;                      /* length of the split run */
+} reduce_job;
+
+static void run_slice(const reduce_job *j, int64_t lo, int64_t hi) {
+    const reduce_plan *p = j->p;
+    int so = j->split_outer;
+    switch (j->kind) {
+    case R_SUM:
+    case R_MEAN:
+        if (j->type == EMBER_TensorType_FLOAT32) sum_f32(p, j->in, j->acc, lo, hi, so);
+        else if (j->type == EMBER_TensorType_INT32 && j->acc64) sum_i32_i64(p, j->in, j->acc, lo, hi, so);
+        else if (j->type == EMBER_TensorType_INT32) sum_i32(p, j->in, j->acc, lo, hi, so);
+        else sum_i64(p, j->in, j->acc, lo, hi, so);
+        break;
+    case R_PROD:
+        if (j->type == EMBER_TensorType_FLOAT32) prod_f32(p, j->in, j->acc, lo, hi, so);
+        else if (j->type == EMBER_TensorType_INT32) prod_i32(p, j->in, j->acc, lo, hi, so);
+        else prod_i64(p, j->in, j->acc, lo, hi, so);
+        break;
+    case R_MAX:
+        switch (j->type) {
+        case EMBER_TensorType_FLOAT32: max_f32(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT32: max_i32(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT64: max_i64(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT8: max_i8(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_UINT8: max_u8(p, j->in, j->acc, lo, hi, so); break;
+        default: max_i16(p, j->in, j->acc, lo, hi, so); break;
+        }
+        break;
+    default:
+        switch (j->type) {
+        case EMBER_TensorType_FLOAT32: min_f32(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT32: min_i32(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT64: min_i64(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_INT8: min_i8(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_UINT8: min_u8(p, j->in, j->acc, lo, hi, so); break;
+        default: min_i16(p, j->in, j->acc, lo, hi, so); break;
+        }
+        break;
+    }
+}
+
+static void reduce_task(void *arg, int task, int n_tasks) {
+    const reduce_job *j = arg;
+    /* slice boundaries on multiples of 16 elements to keep rows aligned */
+    int64_t chunk = (j->range + n_tasks - 1) / n_tasks;
+    if (!j->split_outer) chunk = (chunk + 15) & ~(int64_t)15;
+    int64_t lo = (int64_t)task * chunk, hi = lo + chunk;
+    if (hi > j->range) hi = j->range;
+    if (lo < hi) run_slice(j, lo, hi);
+}
+
+static void fill_identity(int kind, int type, void *acc, int64_t n) {
+    switch (kind) {
+    case R_SUM:
+    case R_MEAN:
+        memset(acc, 0, (size_t)n * ember_type_size(type));
+        break;
+    case R_PROD:
+        if (type == EMBER_TensorType_FLOAT32) FILL(float, acc, n, 1.0f);
+        else if (type == EMBER_TensorType_INT32) FILL(int32_t, acc, n, 1);
+        else FILL(int64_t, acc, n, 1);
+        break;
+    case R_MAX:
+    case R_MIN: {
+        int mx = kind == R_MAX;
+        switch (type) {
+        case EMBER_TensorType_FLOAT32: FILL(float, acc, n, mx ? -FLT_MAX : FLT_MAX); break;
+        case EMBER_TensorType_INT32: FILL(int32_t, acc, n, mx ? INT32_MIN : INT32_MAX); break;
+        case EMBER_TensorType_INT64: FILL(int64_t, acc, n, mx ? INT64_MIN : INT64_MAX); break;
+        case EMBER_TensorType_INT8: FILL(int8_t, acc, n, mx ? INT8_MIN : INT8_MAX); break;
+        case EMBER_TensorType_UINT8: FILL(uint8_t, acc, n, mx ? 0 : UINT8_MAX); break;
+        default: FILL(int16_t, acc, n, mx ? INT16_MIN : INT16_MAX); break;
+        }
+        break;
+    }
+    }
+}
+
+/* ---- glue --------------------------------------------------------------- */
+
+static void *init(ember_context *ctx, ember_node *node) {
+    reduce_data *d = ember_alloc_persistent(ctx, sizeof *d);
+    if (!d) return NULL;
+    switch (node->op) {
+    case EMBER_BuiltinOperator_SUM: d->kind = R_SUM; break;
+    case EMBER_BuiltinOperator_MEAN: d->kind = R_MEAN; break;
+    case EMBER_BuiltinOperator_REDUCE_PROD: d->kind = R_PROD; break;
+    case EMBER_BuiltinOperator_REDUCE_MAX: d->kind = R_MAX; break;
+    default: d->kind = R_MIN; break;
+    }
+    return d;
+}
+
+static int keep_dims_of(const ember_node *node) {
+    return ember_opt_int(node, EMBER_BuiltinOptions_ReducerOptions,
+                         EMBER_ReducerOptions_keep_dims, 0) != 0;
+}
+
+static ember_status prepare(ember_context *ctx, ember_node *node) {
+    reduce_data *d = node->data;
+    EMBER_ENSURE(ctx, d, "reduce: missing op data");
+    EMBER_ENSURE(ctx, node->n_inputs == 2 && node->n_outputs == 1,
+                 "reduce needs 2 inputs and 1 output, got %d and %d",
+                 (int)node->n_inputs, (int)node->n_outputs);
+    const ember_tensor *x = ember_input(ctx, node, 0), *axis = ember_input(ctx, node, 1);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    EMBER_ENSURE(ctx, x && axis && y, "reduce: missing input or output tensor");
+    EMBER_ENSURE(ctx, axis->type == EMBER_TensorType_INT32 || axis->type == EMBER_TensorType_INT64,
+                 "reduce: axis must be int32 or int64, got %s", ember_type_name(axis->type));
+    EMBER_ENSURE(ctx, axis->ndim <= 1, "reduce: axis must be a scalar or a vector");
+    EMBER_ENSURE(ctx, y->type == x->type, "reduce: output type %s differs from input %s",
+                 ember_type_name(y->type), ember_type_name(x->type));
+    int t = x->type;
+    int ok = t == EMBER_TensorType_FLOAT32 || t == EMBER_TensorType_INT32 || t == EMBER_TensorType_INT64;
+    if (d->kind == R_MAX || d->kind == R_MIN) {
+        if (t == EMBER_TensorType_INT8 || t == EMBER_TensorType_UINT8 || t == EMBER_TensorType_INT16) {
+            int same = x->q.count == y->q.count;
+            if (same && x->q.count > 0)
+                same = x->q.scale[0] == y->q.scale[0] && x->q.zero_point[0] == y->q.zero_point[0];
+            EMBER_ENSURE(ctx, same, "reduce: quantised max/min needs equal input/output quantisation");
+            ok = 1;
+        }
+    }
+    if (!ok) return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "reduce: type %s is not supported",
+                               ember_type_name(t));
+    if (d->kind == R_MEAN && t == EMBER_TensorType_INT32) {
+        /* int32 means accumulate in int64 as TFLite does */
+        size_t n = ember_num_elements(x);  /* upper bound on the output size */
+        if (n == 0) n = 1;
+        if (ember_request_scratch(ctx, node, n * sizeof(int64_t)) < 0) return EMBER_ERR_NOMEM;
+    }
+    d->const_axis = ember_is_const(axis);
+    if (!d->const_axis) return ember_tensor_set_dynamic(ctx, y);
+    uint8_t mask[EMBER_MAX_DIMS];
+    EMBER_CHECK(resolve_axes(ctx, x, axis, mask));
+    int nd;
+    int32_t dims[EMBER_MAX_DIMS];
+    output_shape(x, mask, keep_dims_of(node), &nd, dims);
+    return ember_tensor_resize(ctx, y, nd, dims);
+}
+
+static ember_status eval(ember_context *ctx, ember_node *node) {
+    const reduce_data *d = node->data;
+    const ember_tensor *x = ember_input(ctx, node, 0), *axis = ember_input(ctx, node, 1);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    uint8_t mask[EMBER_MAX_DIMS];
+    EMBER_CHECK(resolve_axes(ctx, x, axis, mask));
+    if (!d->const_axis) {
+        int nd;
+        int32_t dims[EMBER_MAX_DIMS];
+        output_shape(x, mask, keep_dims_of(node), &nd, dims);
+        EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
+    }
+    reduce_plan p;
+    make_plan(x, mask, &p);
+    if (p.n_out == 0) return EMBER_OK;
+    int acc64 = d->kind == R_MEAN && x->type == EMBER_TensorType_INT32;
+    void *acc = acc64 ? node->scratch[0] : y->data;
+    fill_identity(d->kind, acc64 ? EMBER_TensorType_INT64 : x->type, acc, p.n_out);
+    if (p.n_in > 0) {
+        reduce_job j = { &p, x->data, acc, d->kind, x->type, acc64, 0, 0 };
+        int m = p.m;
+        if (!p.red[m - 1]) {
+            j.range = p.c[m - 1];
+        } else if (m > 1 && !p.red[0]) {
+            j.split_outer = 1;
+            j.range = p.c[0];
+        } else {
+            j.range = 0;
+        }
+        int tasks = 1;
+        int nt = ember_num_threads(ctx);
+        if (j.range > 0 && nt > 1 && p.n_in >= 65536) {
+            int64_t max_tasks = j.split_outer ? j.range : (j.range + 15) / 16;
+            tasks = (int)(max_tasks < nt ? max_tasks : nt);
+        }
+        if (tasks > 1) {
+            ember_parallel_for(ctx, tasks, reduce_task, &j);
+        } else {
+            int64_t lo = 0, hi = j.range;
+            if (!j.split_outer && p.red[m - 1]) { lo = 0; hi = 0; }
+            if (!p.red[m - 1]) { lo = 0; hi = p.c[m - 1]; }
+            run_slice(&j, lo, hi);
+        }
+    }
+    if (d->kind == R_MEAN) {
+        int64_t cnt = p.count;
+        if (x->type == EMBER_TensorType_FLOAT32) {
+            float *o = y->data;
+            const float fc = (float)cnt;
+            for (int64_t i = 0; i < p.n_out; i++) o[i] = o[i] / fc;
+        } else if (acc64) {
+            const int64_t *a = acc;
+            int32_t *o = y->data;
+            for (int64_t i = 0; i < p.n_out; i++) o[i] = cnt ? (int32_t)(a[i] / cnt) : 0;
+        } else {
+            int64_t *o = y->data;
+            for (int64_t i = 0; i < p.n_out; i++) o[i] = cnt ? o[i] / cnt : 0;
+        }
+    }
+    return EMBER_OK;
+}
+
+const ember_kernel ember_kernel_MEAN = { "MEAN", init, NULL, prepare, eval };
+const ember_kernel ember_kernel_SUM = { "SUM", init, NULL, prepare, eval };
+const ember_kernel ember_kernel_REDUCE_PROD = { "REDUCE_PROD", init, NULL, prepare, eval };
+const ember_kernel ember_kernel_REDUCE_MAX = { "REDUCE_MAX", init, NULL, prepare, eval };
+const ember_kernel ember_kernel_REDUCE_MIN = { "REDUCE_MIN", init, NULL, prepare, eval };
