@@ -2,11 +2,26 @@
 #include <string.h>
 #include "registry.h"
 
+extern const ember_kernel ember_kernel_ARG_MAX;
+extern const ember_kernel ember_kernel_ARG_MIN;
+extern const ember_kernel ember_kernel_AVERAGE_POOL_2D;
+extern const ember_kernel ember_kernel_BATCH_MATMUL;
+extern const ember_kernel ember_kernel_BROADCAST_TO;
 extern const ember_kernel ember_kernel_CONCATENATION;
 extern const ember_kernel ember_kernel_CONV_2D;
+extern const ember_kernel ember_kernel_DEPTHWISE_CONV_2D;
+extern const ember_kernel ember_kernel_DEQUANTIZE;
 extern const ember_kernel ember_kernel_EXPAND_DIMS;
+extern const ember_kernel ember_kernel_FULLY_CONNECTED;
+extern const ember_kernel ember_kernel_GATHER;
+extern const ember_kernel ember_kernel_GATHER_ND;
+extern const ember_kernel ember_kernel_MAX_POOL_2D;
 extern const ember_kernel ember_kernel_MEAN;
+extern const ember_kernel ember_kernel_MIRROR_PAD;
 extern const ember_kernel ember_kernel_PACK;
+extern const ember_kernel ember_kernel_PAD;
+extern const ember_kernel ember_kernel_PADV2;
+extern const ember_kernel ember_kernel_QUANTIZE;
 extern const ember_kernel ember_kernel_REDUCE_MAX;
 extern const ember_kernel ember_kernel_REDUCE_MIN;
 extern const ember_kernel ember_kernel_REDUCE_PROD;
@@ -17,16 +32,32 @@ extern const ember_kernel ember_kernel_SPLIT_V;
 extern const ember_kernel ember_kernel_SQUEEZE;
 extern const ember_kernel ember_kernel_STRIDED_SLICE;
 extern const ember_kernel ember_kernel_SUM;
+extern const ember_kernel ember_kernel_TILE;
 extern const ember_kernel ember_kernel_TRANSPOSE;
 extern const ember_kernel ember_kernel_UNPACK;
 
 const ember_kernel *ember_builtin_kernel(int32_t op) {
     switch (op) {
+    case EMBER_BuiltinOperator_ARG_MAX: return &ember_kernel_ARG_MAX;
+    case EMBER_BuiltinOperator_ARG_MIN: return &ember_kernel_ARG_MIN;
+    case EMBER_BuiltinOperator_AVERAGE_POOL_2D: return &ember_kernel_AVERAGE_POOL_2D;
+    case EMBER_BuiltinOperator_BATCH_MATMUL: return &ember_kernel_BATCH_MATMUL;
+    case EMBER_BuiltinOperator_BROADCAST_TO: return &ember_kernel_BROADCAST_TO;
     case EMBER_BuiltinOperator_CONCATENATION: return &ember_kernel_CONCATENATION;
     case EMBER_BuiltinOperator_CONV_2D: return &ember_kernel_CONV_2D;
+    case EMBER_BuiltinOperator_DEPTHWISE_CONV_2D: return &ember_kernel_DEPTHWISE_CONV_2D;
+    case EMBER_BuiltinOperator_DEQUANTIZE: return &ember_kernel_DEQUANTIZE;
     case EMBER_BuiltinOperator_EXPAND_DIMS: return &ember_kernel_EXPAND_DIMS;
+    case EMBER_BuiltinOperator_FULLY_CONNECTED: return &ember_kernel_FULLY_CONNECTED;
+    case EMBER_BuiltinOperator_GATHER: return &ember_kernel_GATHER;
+    case EMBER_BuiltinOperator_GATHER_ND: return &ember_kernel_GATHER_ND;
+    case EMBER_BuiltinOperator_MAX_POOL_2D: return &ember_kernel_MAX_POOL_2D;
     case EMBER_BuiltinOperator_MEAN: return &ember_kernel_MEAN;
+    case EMBER_BuiltinOperator_MIRROR_PAD: return &ember_kernel_MIRROR_PAD;
     case EMBER_BuiltinOperator_PACK: return &ember_kernel_PACK;
+    case EMBER_BuiltinOperator_PAD: return &ember_kernel_PAD;
+    case EMBER_BuiltinOperator_PADV2: return &ember_kernel_PADV2;
+    case EMBER_BuiltinOperator_QUANTIZE: return &ember_kernel_QUANTIZE;
     case EMBER_BuiltinOperator_REDUCE_MAX: return &ember_kernel_REDUCE_MAX;
     case EMBER_BuiltinOperator_REDUCE_MIN: return &ember_kernel_REDUCE_MIN;
     case EMBER_BuiltinOperator_REDUCE_PROD: return &ember_kernel_REDUCE_PROD;
@@ -37,6 +68,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_SQUEEZE: return &ember_kernel_SQUEEZE;
     case EMBER_BuiltinOperator_STRIDED_SLICE: return &ember_kernel_STRIDED_SLICE;
     case EMBER_BuiltinOperator_SUM: return &ember_kernel_SUM;
+    case EMBER_BuiltinOperator_TILE: return &ember_kernel_TILE;
     case EMBER_BuiltinOperator_TRANSPOSE: return &ember_kernel_TRANSPOSE;
     case EMBER_BuiltinOperator_UNPACK: return &ember_kernel_UNPACK;
     default: return NULL;
@@ -49,11 +81,26 @@ const ember_kernel *ember_custom_kernel(const char *name) {
 }
 
 static const int32_t builtin_ops[] = {
+    EMBER_BuiltinOperator_ARG_MAX,
+    EMBER_BuiltinOperator_ARG_MIN,
+    EMBER_BuiltinOperator_AVERAGE_POOL_2D,
+    EMBER_BuiltinOperator_BATCH_MATMUL,
+    EMBER_BuiltinOperator_BROADCAST_TO,
     EMBER_BuiltinOperator_CONCATENATION,
     EMBER_BuiltinOperator_CONV_2D,
+    EMBER_BuiltinOperator_DEPTHWISE_CONV_2D,
+    EMBER_BuiltinOperator_DEQUANTIZE,
     EMBER_BuiltinOperator_EXPAND_DIMS,
+    EMBER_BuiltinOperator_FULLY_CONNECTED,
+    EMBER_BuiltinOperator_GATHER,
+    EMBER_BuiltinOperator_GATHER_ND,
+    EMBER_BuiltinOperator_MAX_POOL_2D,
     EMBER_BuiltinOperator_MEAN,
+    EMBER_BuiltinOperator_MIRROR_PAD,
     EMBER_BuiltinOperator_PACK,
+    EMBER_BuiltinOperator_PAD,
+    EMBER_BuiltinOperator_PADV2,
+    EMBER_BuiltinOperator_QUANTIZE,
     EMBER_BuiltinOperator_REDUCE_MAX,
     EMBER_BuiltinOperator_REDUCE_MIN,
     EMBER_BuiltinOperator_REDUCE_PROD,
@@ -64,6 +111,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_SQUEEZE,
     EMBER_BuiltinOperator_STRIDED_SLICE,
     EMBER_BuiltinOperator_SUM,
+    EMBER_BuiltinOperator_TILE,
     EMBER_BuiltinOperator_TRANSPOSE,
     EMBER_BuiltinOperator_UNPACK,
 };
@@ -71,7 +119,7 @@ static const char *const custom_ops[] = {
     NULL,
 };
 
-int32_t ember_registry_builtin_count(void) { return 17; }
+int32_t ember_registry_builtin_count(void) { return 33; }
 int32_t ember_registry_builtin_op(int32_t i) { return builtin_ops[i]; }
 int32_t ember_registry_custom_count(void) { return 0; }
 const char *ember_registry_custom_name(int32_t i) { return custom_ops[i]; }
