@@ -66,6 +66,7 @@ struct ember_interp {
     int call_depth;
     int profiling;
     uint64_t *node_ns;                 /* per node of subgraph 0 when profiling */
+    void *user_data;                   /* owner's handle (the Python binding's) */
     char error[1024];
 };
 
