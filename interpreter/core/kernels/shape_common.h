@@ -186,6 +186,38 @@ static inline void shp_strided_copy(int ndim, const int32_t *in_dims, const int3
     }
 }
 
+/* Block replication used by TILE and BROADCAST_TO: along each dimension d
+ * the input's in_dims[d] slices are laid out, then that whole block is
+ * repeated reps[d] times. (BROADCAST_TO is the case in_dims[d] == 1.)
+ * Returns the bytes written at dst for dimension d onward. */
+static inline size_t shp_tile_rec(int d, int ndim, const int32_t *in_dims, const int32_t *reps,
+                                  size_t es, const char **src, char *dst) {
+    size_t block = 0;
+    if (d == ndim) {
+        memcpy(dst, *src, es);
+        *src += es;
+        return es;
+    }
+    if (d == ndim - 1) {
+        block = (size_t)in_dims[d] * es;
+        memcpy(dst, *src, block);
+        *src += block;
+    } else {
+        for (int32_t i = 0; i < in_dims[d]; i++)
+            block += shp_tile_rec(d + 1, ndim, in_dims, reps, es, src, dst + block);
+    }
+    for (int32_t r = 1; r < reps[d]; r++) memcpy(dst + (size_t)r * block, dst, block);
+    return block * (size_t)reps[d];
+}
+
+static inline void shp_tile_bytes(int ndim, const int32_t *in_dims, const int32_t *reps,
+                                  size_t es, const void *src, void *dst) {
+    for (int i = 0; i < ndim; i++)
+        if (in_dims[i] == 0 || reps[i] == 0) return;   /* empty output */
+    const char *s = (const char *)src;
+    shp_tile_rec(0, ndim, in_dims, reps, es, &s, (char *)dst);
+}
+
 /* Either sets an output's shape now (values known: `known` true) or marks it
  * dynamic so eval resizes it. */
 #define SHP_STATIC_OR_DYNAMIC(ctx, t, known, resize_call) \
