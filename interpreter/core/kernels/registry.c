@@ -5,12 +5,15 @@
 extern const ember_kernel ember_kernel_ADD;
 extern const ember_kernel ember_kernel_ARG_MAX;
 extern const ember_kernel ember_kernel_ARG_MIN;
+extern const ember_kernel ember_kernel_ASSIGN_VARIABLE;
 extern const ember_kernel ember_kernel_AVERAGE_POOL_2D;
 extern const ember_kernel ember_kernel_BATCH_MATMUL;
 extern const ember_kernel ember_kernel_BATCH_TO_SPACE_ND;
 extern const ember_kernel ember_kernel_BROADCAST_TO;
+extern const ember_kernel ember_kernel_CALL_ONCE;
 extern const ember_kernel ember_kernel_CONCATENATION;
 extern const ember_kernel ember_kernel_CONV_2D;
+extern const ember_kernel ember_kernel_DENSIFY;
 extern const ember_kernel ember_kernel_DEPTHWISE_CONV_2D;
 extern const ember_kernel ember_kernel_DEPTH_TO_SPACE;
 extern const ember_kernel ember_kernel_DEQUANTIZE;
@@ -23,6 +26,7 @@ extern const ember_kernel ember_kernel_GATHER;
 extern const ember_kernel ember_kernel_GATHER_ND;
 extern const ember_kernel ember_kernel_GREATER;
 extern const ember_kernel ember_kernel_GREATER_EQUAL;
+extern const ember_kernel ember_kernel_IF;
 extern const ember_kernel ember_kernel_LESS;
 extern const ember_kernel ember_kernel_LESS_EQUAL;
 extern const ember_kernel ember_kernel_LOGICAL_AND;
@@ -41,6 +45,7 @@ extern const ember_kernel ember_kernel_PADV2;
 extern const ember_kernel ember_kernel_POW;
 extern const ember_kernel ember_kernel_QUANTIZE;
 extern const ember_kernel ember_kernel_RANGE;
+extern const ember_kernel ember_kernel_READ_VARIABLE;
 extern const ember_kernel ember_kernel_REDUCE_MAX;
 extern const ember_kernel ember_kernel_REDUCE_MIN;
 extern const ember_kernel ember_kernel_REDUCE_PROD;
@@ -63,6 +68,8 @@ extern const ember_kernel ember_kernel_TILE;
 extern const ember_kernel ember_kernel_TRANSPOSE;
 extern const ember_kernel ember_kernel_TRANSPOSE_CONV;
 extern const ember_kernel ember_kernel_UNPACK;
+extern const ember_kernel ember_kernel_VAR_HANDLE;
+extern const ember_kernel ember_kernel_WHILE;
 extern const ember_kernel ember_kernel_ZEROS_LIKE;
 extern const ember_kernel ember_custom_kernel_Convolution2DTransposeBias;
 
@@ -71,12 +78,15 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_ADD: return &ember_kernel_ADD;
     case EMBER_BuiltinOperator_ARG_MAX: return &ember_kernel_ARG_MAX;
     case EMBER_BuiltinOperator_ARG_MIN: return &ember_kernel_ARG_MIN;
+    case EMBER_BuiltinOperator_ASSIGN_VARIABLE: return &ember_kernel_ASSIGN_VARIABLE;
     case EMBER_BuiltinOperator_AVERAGE_POOL_2D: return &ember_kernel_AVERAGE_POOL_2D;
     case EMBER_BuiltinOperator_BATCH_MATMUL: return &ember_kernel_BATCH_MATMUL;
     case EMBER_BuiltinOperator_BATCH_TO_SPACE_ND: return &ember_kernel_BATCH_TO_SPACE_ND;
     case EMBER_BuiltinOperator_BROADCAST_TO: return &ember_kernel_BROADCAST_TO;
+    case EMBER_BuiltinOperator_CALL_ONCE: return &ember_kernel_CALL_ONCE;
     case EMBER_BuiltinOperator_CONCATENATION: return &ember_kernel_CONCATENATION;
     case EMBER_BuiltinOperator_CONV_2D: return &ember_kernel_CONV_2D;
+    case EMBER_BuiltinOperator_DENSIFY: return &ember_kernel_DENSIFY;
     case EMBER_BuiltinOperator_DEPTHWISE_CONV_2D: return &ember_kernel_DEPTHWISE_CONV_2D;
     case EMBER_BuiltinOperator_DEPTH_TO_SPACE: return &ember_kernel_DEPTH_TO_SPACE;
     case EMBER_BuiltinOperator_DEQUANTIZE: return &ember_kernel_DEQUANTIZE;
@@ -89,6 +99,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_GATHER_ND: return &ember_kernel_GATHER_ND;
     case EMBER_BuiltinOperator_GREATER: return &ember_kernel_GREATER;
     case EMBER_BuiltinOperator_GREATER_EQUAL: return &ember_kernel_GREATER_EQUAL;
+    case EMBER_BuiltinOperator_IF: return &ember_kernel_IF;
     case EMBER_BuiltinOperator_LESS: return &ember_kernel_LESS;
     case EMBER_BuiltinOperator_LESS_EQUAL: return &ember_kernel_LESS_EQUAL;
     case EMBER_BuiltinOperator_LOGICAL_AND: return &ember_kernel_LOGICAL_AND;
@@ -107,6 +118,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_POW: return &ember_kernel_POW;
     case EMBER_BuiltinOperator_QUANTIZE: return &ember_kernel_QUANTIZE;
     case EMBER_BuiltinOperator_RANGE: return &ember_kernel_RANGE;
+    case EMBER_BuiltinOperator_READ_VARIABLE: return &ember_kernel_READ_VARIABLE;
     case EMBER_BuiltinOperator_REDUCE_MAX: return &ember_kernel_REDUCE_MAX;
     case EMBER_BuiltinOperator_REDUCE_MIN: return &ember_kernel_REDUCE_MIN;
     case EMBER_BuiltinOperator_REDUCE_PROD: return &ember_kernel_REDUCE_PROD;
@@ -129,6 +141,8 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_TRANSPOSE: return &ember_kernel_TRANSPOSE;
     case EMBER_BuiltinOperator_TRANSPOSE_CONV: return &ember_kernel_TRANSPOSE_CONV;
     case EMBER_BuiltinOperator_UNPACK: return &ember_kernel_UNPACK;
+    case EMBER_BuiltinOperator_VAR_HANDLE: return &ember_kernel_VAR_HANDLE;
+    case EMBER_BuiltinOperator_WHILE: return &ember_kernel_WHILE;
     case EMBER_BuiltinOperator_ZEROS_LIKE: return &ember_kernel_ZEROS_LIKE;
     default: return NULL;
     }
@@ -144,12 +158,15 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_ADD,
     EMBER_BuiltinOperator_ARG_MAX,
     EMBER_BuiltinOperator_ARG_MIN,
+    EMBER_BuiltinOperator_ASSIGN_VARIABLE,
     EMBER_BuiltinOperator_AVERAGE_POOL_2D,
     EMBER_BuiltinOperator_BATCH_MATMUL,
     EMBER_BuiltinOperator_BATCH_TO_SPACE_ND,
     EMBER_BuiltinOperator_BROADCAST_TO,
+    EMBER_BuiltinOperator_CALL_ONCE,
     EMBER_BuiltinOperator_CONCATENATION,
     EMBER_BuiltinOperator_CONV_2D,
+    EMBER_BuiltinOperator_DENSIFY,
     EMBER_BuiltinOperator_DEPTHWISE_CONV_2D,
     EMBER_BuiltinOperator_DEPTH_TO_SPACE,
     EMBER_BuiltinOperator_DEQUANTIZE,
@@ -162,6 +179,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_GATHER_ND,
     EMBER_BuiltinOperator_GREATER,
     EMBER_BuiltinOperator_GREATER_EQUAL,
+    EMBER_BuiltinOperator_IF,
     EMBER_BuiltinOperator_LESS,
     EMBER_BuiltinOperator_LESS_EQUAL,
     EMBER_BuiltinOperator_LOGICAL_AND,
@@ -180,6 +198,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_POW,
     EMBER_BuiltinOperator_QUANTIZE,
     EMBER_BuiltinOperator_RANGE,
+    EMBER_BuiltinOperator_READ_VARIABLE,
     EMBER_BuiltinOperator_REDUCE_MAX,
     EMBER_BuiltinOperator_REDUCE_MIN,
     EMBER_BuiltinOperator_REDUCE_PROD,
@@ -202,13 +221,15 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_TRANSPOSE,
     EMBER_BuiltinOperator_TRANSPOSE_CONV,
     EMBER_BuiltinOperator_UNPACK,
+    EMBER_BuiltinOperator_VAR_HANDLE,
+    EMBER_BuiltinOperator_WHILE,
     EMBER_BuiltinOperator_ZEROS_LIKE,
 };
 static const char *const custom_ops[] = {
     "Convolution2DTransposeBias",
 };
 
-int32_t ember_registry_builtin_count(void) { return 62; }
+int32_t ember_registry_builtin_count(void) { return 69; }
 int32_t ember_registry_builtin_op(int32_t i) { return builtin_ops[i]; }
 int32_t ember_registry_custom_count(void) { return 1; }
 const char *ember_registry_custom_name(int32_t i) { return custom_ops[i]; }

@@ -1,0 +1,294 @@
+/*
+ * binary.c — element-wise arithmetic with NumPy broadcasting:
+ * ADD, SUB, MUL, DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, POW.
+ *
+ * Types (as LiteRT's float/integer paths; quantised int8/uint8/int16
+ * arithmetic is not implemented yet and is refused):
+ *   ADD, SUB, MUL        float32, int32, int64   (fused activation)
+ *   DIV                  float32, int32          (fused activation)
+ *   SQUARED_DIFFERENCE   float32, int32
+ *   MAXIMUM, MINIMUM     float32, int32, int64, int8, uint8, int16
+ *   POW                  float32, int32
+ *
+ * Semantics matched to LiteRT:
+ * - integer ADD/SUB/MUL/SQUARED_DIFFERENCE wrap around on overflow;
+ * - integer fused activations clamp to RELU [0, max], RELU6 [0, 6],
+ *   RELU_N1_TO_1 [-1, 1];
+ * - int32 DIV truncates toward zero, fails at eval on a zero divisor, and
+ *   INT32_MIN / -1 gives INT32_MAX (the quotient is clamped to the range);
+ * - MAXIMUM is `a > b ? a : b` and MINIMUM `a < b ? a : b`, so a NaN in b
+ *   propagates and a NaN in a does not (as LiteRT on x86);
+ * - int32 POW fails at eval on a negative exponent; results that do not fit
+ *   int32 give INT32_MIN (LiteRT converts pow()'s double result on x86).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ember_kernel.h"
+#include "elementwise_common.h"
+
+typedef struct bin_params {
+    float flo, fhi;                 /* float activation range */
+    int64_t ilo, ihi;               /* integer activation range */
+} bin_params;
+
+enum { CHECK_NONE = 0, CHECK_NONZERO = 1, CHECK_NONNEGATIVE = 2 };
+
+typedef struct binary_data {
+    ember_bcast bc;
+    ember_bc_row row;
+    bin_params prm;
+    size_t esz;
+    int check;                      /* eval-time check on input 1's values */
+} binary_data;
+
+/* ---- scalar helpers ------------------------------------------------------ */
+
+static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+static inline int32_t wadd_i32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t wsub_i32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline int32_t wmul_i32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+static inline int64_t wadd_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static inline int64_t wsub_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static inline int64_t wmul_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static inline int32_t isqd32(int32_t a, int32_t b) {
+    uint32_t d = (uint32_t)a - (uint32_t)b;
+    return (int32_t)(d * d);
+}
+/* Quotient truncated toward zero, clamped to [lo, hi] (b != 0 checked). */
+static inline int32_t idiv32(int32_t a, int32_t b, int32_t lo, int32_t hi) {
+    int64_t q = (int64_t)a / (int64_t)(b ? b : 1);
+    return (int32_t)(q < lo ? lo : (q > hi ? hi : q));
+}
+static inline int32_t ipow32(int32_t a, int32_t b) {
+    double r = pow((double)a, (double)b);
+    return (r >= -2147483648.0 && r < 2147483648.0) ? (int32_t)r : INT32_MIN;
+}
+
+/* ---- row functions ------------------------------------------------------- */
+/* BIN_ROWS(name, Tin, Tout, expr(x, y), load, post) defines the four row
+ * variants of o[i] = post(expr) indexed by the inner pattern:
+ * [0] a and b broadcast, [1] a contiguous, [2] b contiguous, [3] both. */
+#define BIN_ROW(NAME, TI, TO, AI, BI, EXPR, LOAD, POST)                         \
+    static void NAME(const void *const *in, void *out, size_t n, const void *pv) { \
+        const TI *restrict a_ = (const TI *)in[0];                              \
+        const TI *restrict b_ = (const TI *)in[1];                              \
+        TO *restrict o_ = (TO *)out;                                            \
+        const bin_params *prm = (const bin_params *)pv;                         \
+        (void)prm;                                                              \
+        LOAD()                                                                  \
+        for (size_t i = 0; i < n; i++) {                                        \
+            const TI x = a_[AI], y = b_[BI];                                    \
+            o_[i] = POST(EXPR);                                                 \
+        }                                                                       \
+    }
+#define BIN_ROWS(NAME, TI, TO, EXPR, LOAD, POST)                                \
+    BIN_ROW(NAME##_ss, TI, TO, 0, 0, EXPR, LOAD, POST)                          \
+    BIN_ROW(NAME##_vs, TI, TO, i, 0, EXPR, LOAD, POST)                          \
+    BIN_ROW(NAME##_sv, TI, TO, 0, i, EXPR, LOAD, POST)                          \
+    BIN_ROW(NAME##_vv, TI, TO, i, i, EXPR, LOAD, POST)                          \
+    static const ember_bc_row NAME[4] = {NAME##_ss, NAME##_vs, NAME##_sv, NAME##_vv};
+
+#define NOLOAD()
+#define NOPOST(v) (v)
+#define LOAD_F() const float lo_ = prm->flo, hi_ = prm->fhi;
+#define LOAD_I32() const int32_t lo_ = (int32_t)prm->ilo, hi_ = (int32_t)prm->ihi;
+#define LOAD_I64() const int64_t lo_ = prm->ilo, hi_ = prm->ihi;
+#define POST_F(v) ember_clampf((v), lo_, hi_)
+#define POST_I32(v) clamp_i32((v), lo_, hi_)
+#define POST_I64(v) clamp_i64((v), lo_, hi_)
+
+/* float32: plain and with fused activation */
+#define F32_ROWS(NAME, EXPR)                                                    \
+    BIN_ROWS(NAME##_f32, float, float, EXPR, NOLOAD, NOPOST)                    \
+    BIN_ROWS(NAME##_f32_act, float, float, EXPR, LOAD_F, POST_F)
+#define I32_ROWS(NAME, EXPR)                                                    \
+    BIN_ROWS(NAME##_i32, int32_t, int32_t, EXPR, NOLOAD, NOPOST)                \
+    BIN_ROWS(NAME##_i32_act, int32_t, int32_t, EXPR, LOAD_I32, POST_I32)
+#define I64_ROWS(NAME, EXPR)                                                    \
+    BIN_ROWS(NAME##_i64, int64_t, int64_t, EXPR, NOLOAD, NOPOST)                \
+    BIN_ROWS(NAME##_i64_act, int64_t, int64_t, EXPR, LOAD_I64, POST_I64)
+
+F32_ROWS(add, x + y)
+F32_ROWS(sub, x - y)
+F32_ROWS(mul, x * y)
+F32_ROWS(div, x / y)
+BIN_ROWS(sqd_f32, float, float, (x - y) * (x - y), NOLOAD, NOPOST)
+BIN_ROWS(max_f32, float, float, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_f32, float, float, x < y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(pow_f32, float, float, powf(x, y), NOLOAD, NOPOST)
+
+I32_ROWS(add, wadd_i32(x, y))
+I32_ROWS(sub, wsub_i32(x, y))
+I32_ROWS(mul, wmul_i32(x, y))
+BIN_ROWS(div_i32, int32_t, int32_t, idiv32(x, y, lo_, hi_), LOAD_I32, NOPOST)
+BIN_ROWS(sqd_i32, int32_t, int32_t, isqd32(x, y), NOLOAD, NOPOST)
+BIN_ROWS(max_i32, int32_t, int32_t, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_i32, int32_t, int32_t, x < y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(pow_i32, int32_t, int32_t, ipow32(x, y), NOLOAD, NOPOST)
+
+I64_ROWS(add, wadd_i64(x, y))
+I64_ROWS(sub, wsub_i64(x, y))
+I64_ROWS(mul, wmul_i64(x, y))
+BIN_ROWS(max_i64, int64_t, int64_t, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_i64, int64_t, int64_t, x < y ? x : y, NOLOAD, NOPOST)
+
+BIN_ROWS(max_i8, int8_t, int8_t, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_i8, int8_t, int8_t, x < y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(max_u8, uint8_t, uint8_t, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_u8, uint8_t, uint8_t, x < y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(max_i16, int16_t, int16_t, x > y ? x : y, NOLOAD, NOPOST)
+BIN_ROWS(min_i16, int16_t, int16_t, x < y ? x : y, NOLOAD, NOPOST)
+
+/* ---- op table -------------------------------------------------------------- */
+
+typedef struct binary_spec {
+    const char *name;
+    int opt_table, act_field;       /* act_field < 0: the op has no activation */
+    int check_i32;                  /* eval-time check for int32 */
+    /* [type][act]: row tables; NULL = type unsupported */
+    const ember_bc_row *f32[2], *i32[2], *i64[2], *i8, *u8, *i16;
+} binary_spec;
+
+#define NO2 {NULL, NULL}
+static const binary_spec SPEC_ADD = {"ADD", EMBER_BuiltinOptions_AddOptions,
+    EMBER_AddOptions_fused_activation_function, CHECK_NONE,
+    {add_f32, add_f32_act}, {add_i32, add_i32_act}, {add_i64, add_i64_act}, NULL, NULL, NULL};
+static const binary_spec SPEC_SUB = {"SUB", EMBER_BuiltinOptions_SubOptions,
+    EMBER_SubOptions_fused_activation_function, CHECK_NONE,
+    {sub_f32, sub_f32_act}, {sub_i32, sub_i32_act}, {sub_i64, sub_i64_act}, NULL, NULL, NULL};
+static const binary_spec SPEC_MUL = {"MUL", EMBER_BuiltinOptions_MulOptions,
+    EMBER_MulOptions_fused_activation_function, CHECK_NONE,
+    {mul_f32, mul_f32_act}, {mul_i32, mul_i32_act}, {mul_i64, mul_i64_act}, NULL, NULL, NULL};
+static const binary_spec SPEC_DIV = {"DIV", EMBER_BuiltinOptions_DivOptions,
+    EMBER_DivOptions_fused_activation_function, CHECK_NONZERO,
+    {div_f32, div_f32_act}, {div_i32, div_i32}, NO2, NULL, NULL, NULL};
+static const binary_spec SPEC_SQD = {"SQUARED_DIFFERENCE", 0, -1, CHECK_NONE,
+    {sqd_f32, sqd_f32}, {sqd_i32, sqd_i32}, NO2, NULL, NULL, NULL};
+static const binary_spec SPEC_MAX = {"MAXIMUM", 0, -1, CHECK_NONE,
+    {max_f32, max_f32}, {max_i32, max_i32}, {max_i64, max_i64}, max_i8, max_u8, max_i16};
+static const binary_spec SPEC_MIN = {"MINIMUM", 0, -1, CHECK_NONE,
+    {min_f32, min_f32}, {min_i32, min_i32}, {min_i64, min_i64}, min_i8, min_u8, min_i16};
+static const binary_spec SPEC_POW = {"POW", 0, -1, CHECK_NONNEGATIVE,
+    {pow_f32, pow_f32}, {pow_i32, pow_i32}, NO2, NULL, NULL, NULL};
+
+/* ---- checks on the second operand's values ----------------------------------- */
+
+static ember_status check_values(ember_context *ctx, int check, const ember_tensor *t) {
+    const int32_t *v = (const int32_t *)t->data;
+    size_t n = ember_num_elements(t);
+    int bad = 0;
+    if (check == CHECK_NONZERO) {
+        for (size_t i = 0; i < n; i++) bad |= v[i] == 0;
+        if (bad) return ember_fail(ctx, EMBER_ERROR, "integer division by zero");
+    } else if (check == CHECK_NONNEGATIVE) {
+        for (size_t i = 0; i < n; i++) bad |= v[i] < 0;
+        if (bad) return ember_fail(ctx, EMBER_ERROR, "int32 POW needs non-negative exponents");
+    }
+    return EMBER_OK;
+}
+
+/* ---- prepare / eval ------------------------------------------------------------- */
+
+static void *binary_init(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(binary_data));
+}
+
+static ember_status binary_prepare(ember_context *ctx, ember_node *node, const binary_spec *s) {
+    binary_data *d = (binary_data *)node->data;
+    EMBER_ENSURE(ctx, d != NULL, "%s: no op data", s->name);
+    EMBER_CHECK(ember_ew_check_io(ctx, node, 2, 1));
+    const ember_tensor *a = ember_input(ctx, node, 0), *b = ember_input(ctx, node, 1);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    EMBER_ENSURE(ctx, a->type == b->type && a->type == y->type,
+                 "%s: input and output types must match (%s, %s -> %s)", s->name,
+                 ember_type_name(a->type), ember_type_name(b->type), ember_type_name(y->type));
+
+    int32_t act = EMBER_ActivationFunctionType_NONE;
+    if (s->act_field >= 0)
+        act = (int32_t)ember_opt_int(node, s->opt_table, s->act_field, 0);
+    int use_act = act != EMBER_ActivationFunctionType_NONE;
+
+    const ember_bc_row *table = NULL;
+    int64_t tmin = 0, tmax = 0;
+    d->check = CHECK_NONE;
+    switch (a->type) {
+    case EMBER_TensorType_FLOAT32:
+        table = s->f32[use_act];
+        EMBER_CHECK(ember_act_range_f32(ctx, act, &d->prm.flo, &d->prm.fhi));
+        break;
+    case EMBER_TensorType_INT32:
+        table = s->i32[use_act];
+        tmin = INT32_MIN; tmax = INT32_MAX;
+        d->check = s->check_i32;
+        break;
+    case EMBER_TensorType_INT64:
+        table = s->i64[use_act];
+        tmin = INT64_MIN; tmax = INT64_MAX;
+        break;
+    case EMBER_TensorType_INT8: table = s->i8; break;
+    case EMBER_TensorType_UINT8: table = s->u8; break;
+    case EMBER_TensorType_INT16: table = s->i16; break;
+    default: break;
+    }
+    if (!table)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s does not support %s", s->name,
+                          ember_type_name(a->type));
+    if (a->type == EMBER_TensorType_INT32 || a->type == EMBER_TensorType_INT64)
+        EMBER_CHECK(ember_act_range_int(ctx, act, tmin, tmax, &d->prm.ilo, &d->prm.ihi));
+
+    const ember_tensor *in[2] = {a, b};
+    int32_t nd, dims[EMBER_MAX_DIMS];
+    EMBER_CHECK(ember_bcast_shape_n(ctx, 2, in, &nd, dims));
+    EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
+    ember_bcast_plan(&d->bc, 2, in, nd, dims);
+    d->row = table[d->bc.pattern & 3u];
+    d->esz = ember_type_size(a->type);
+
+    /* A constant divisor / exponent is checked once, here. */
+    if (d->check != CHECK_NONE && ember_is_const(b)) {
+        EMBER_CHECK(check_values(ctx, d->check, b));
+        d->check = CHECK_NONE;
+    }
+    return EMBER_OK;
+}
+
+static ember_status binary_eval(ember_context *ctx, ember_node *node) {
+    const binary_data *d = (const binary_data *)node->data;
+    const ember_tensor *a = ember_input(ctx, node, 0), *b = ember_input(ctx, node, 1);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->check != CHECK_NONE) EMBER_CHECK(check_values(ctx, d->check, b));
+    const void *base[2] = {a->data, b->data};
+    const size_t esz[2] = {d->esz, d->esz};
+    ember_bcast_run(ctx, &d->bc, base, esz, y->data, d->esz, d->row, &d->prm);
+    return EMBER_OK;
+}
+
+#define BINARY_KERNEL(OP, SPEC)                                                 \
+    static ember_status prepare_##OP(ember_context *ctx, ember_node *node) {    \
+        return binary_prepare(ctx, node, &SPEC);                                \
+    }
+BINARY_KERNEL(ADD, SPEC_ADD)
+BINARY_KERNEL(SUB, SPEC_SUB)
+BINARY_KERNEL(MUL, SPEC_MUL)
+BINARY_KERNEL(DIV, SPEC_DIV)
+BINARY_KERNEL(SQUARED_DIFFERENCE, SPEC_SQD)
+BINARY_KERNEL(MAXIMUM, SPEC_MAX)
+BINARY_KERNEL(MINIMUM, SPEC_MIN)
+BINARY_KERNEL(POW, SPEC_POW)
+
+const ember_kernel ember_kernel_ADD = {"ADD", binary_init, NULL, prepare_ADD, binary_eval};
+const ember_kernel ember_kernel_SUB = {"SUB", binary_init, NULL, prepare_SUB, binary_eval};
+const ember_kernel ember_kernel_MUL = {"MUL", binary_init, NULL, prepare_MUL, binary_eval};
+const ember_kernel ember_kernel_DIV = {"DIV", binary_init, NULL, prepare_DIV, binary_eval};
+const ember_kernel ember_kernel_SQUARED_DIFFERENCE = {"SQUARED_DIFFERENCE", binary_init, NULL,
+                                                      prepare_SQUARED_DIFFERENCE, binary_eval};
+const ember_kernel ember_kernel_MAXIMUM = {"MAXIMUM", binary_init, NULL, prepare_MAXIMUM, binary_eval};
+const ember_kernel ember_kernel_MINIMUM = {"MINIMUM", binary_init, NULL, prepare_MINIMUM, binary_eval};
+const ember_kernel ember_kernel_POW = {"POW", binary_init, NULL, prepare_POW, binary_eval};
