@@ -153,6 +153,8 @@ float ember_opt_float(const ember_node *node, int table, int field, float def);
  * returns its full length, or -1 when absent. */
 int ember_opt_ints(const ember_node *node, int table, int field,
                    int32_t *out, int max);
+/* A string field (NUL-terminated, inside the model), or NULL when absent. */
+const char *ember_opt_string(const ember_node *node, int table, int field);
 
 /* ---- memory ---------------------------------------------------------- */
 /* In prepare: asks for a scratch buffer alive only during this node's eval.

@@ -203,6 +203,12 @@ int ember_opt_ints(const ember_node *node, int table, int field, int32_t *out, i
     return v.len > INT32_MAX ? INT32_MAX : (int)v.len;
 }
 
+const char *ember_opt_string(const ember_node *node, int table, int field) {
+    const ember_fb_field_desc *f = opt_field(node, table, field);
+    if (!f || f->kind != EMBER_FB_STRING) return NULL;
+    return fb_string(&node->options, field, NULL);
+}
+
 /* ---- memory ------------------------------------------------------------ */
 
 int ember_request_scratch(ember_context *ctx, ember_node *node, size_t bytes) {
@@ -799,10 +805,8 @@ ember_status ember_interp_reset_variables(ember_interp *it) {
             if (t->is_variable && t->data && t->mem == EMBER_MEM_PERSISTENT) memset(t->data, 0, t->bytes);
         }
     }
-    for (int32_t i = 0; i < it->n_resources; i++) {
-        ember_tensor *t = &it->resources[i].tensor;
-        if (t->data) memset(t->data, 0, t->bytes);
-    }
+    /* Like TFLite, resource variables keep their values: only is_variable
+     * tensors (RNN/LSTM state) are reset. */
     return EMBER_OK;
 }
 
