@@ -20,7 +20,7 @@ dev: $(VPY)
 test-deps: $(VPY)
 	$(VPY) -m pip install -q -r requirements-test.txt
 
-demo: dev
+demo: test-deps dev
 	$(VPY) examples/demo.py
 
 test: test-deps dev
