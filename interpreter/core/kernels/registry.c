@@ -2,6 +2,7 @@
 #include <string.h>
 #include "registry.h"
 
+extern const ember_kernel ember_kernel_ABS;
 extern const ember_kernel ember_kernel_ADD;
 extern const ember_kernel ember_kernel_ARG_MAX;
 extern const ember_kernel ember_kernel_ARG_MIN;
@@ -11,59 +12,81 @@ extern const ember_kernel ember_kernel_BATCH_MATMUL;
 extern const ember_kernel ember_kernel_BATCH_TO_SPACE_ND;
 extern const ember_kernel ember_kernel_BROADCAST_TO;
 extern const ember_kernel ember_kernel_CALL_ONCE;
+extern const ember_kernel ember_kernel_CEIL;
 extern const ember_kernel ember_kernel_CONCATENATION;
 extern const ember_kernel ember_kernel_CONV_2D;
+extern const ember_kernel ember_kernel_COS;
 extern const ember_kernel ember_kernel_DENSIFY;
 extern const ember_kernel ember_kernel_DEPTHWISE_CONV_2D;
 extern const ember_kernel ember_kernel_DEPTH_TO_SPACE;
 extern const ember_kernel ember_kernel_DEQUANTIZE;
 extern const ember_kernel ember_kernel_DIV;
+extern const ember_kernel ember_kernel_ELU;
 extern const ember_kernel ember_kernel_EQUAL;
+extern const ember_kernel ember_kernel_EXP;
 extern const ember_kernel ember_kernel_EXPAND_DIMS;
 extern const ember_kernel ember_kernel_FILL;
+extern const ember_kernel ember_kernel_FLOOR;
 extern const ember_kernel ember_kernel_FULLY_CONNECTED;
 extern const ember_kernel ember_kernel_GATHER;
 extern const ember_kernel ember_kernel_GATHER_ND;
+extern const ember_kernel ember_kernel_GELU;
 extern const ember_kernel ember_kernel_GREATER;
 extern const ember_kernel ember_kernel_GREATER_EQUAL;
+extern const ember_kernel ember_kernel_HARD_SWISH;
 extern const ember_kernel ember_kernel_IF;
+extern const ember_kernel ember_kernel_LEAKY_RELU;
 extern const ember_kernel ember_kernel_LESS;
 extern const ember_kernel ember_kernel_LESS_EQUAL;
+extern const ember_kernel ember_kernel_LOG;
 extern const ember_kernel ember_kernel_LOGICAL_AND;
 extern const ember_kernel ember_kernel_LOGICAL_NOT;
 extern const ember_kernel ember_kernel_LOGICAL_OR;
+extern const ember_kernel ember_kernel_LOGISTIC;
 extern const ember_kernel ember_kernel_MAXIMUM;
 extern const ember_kernel ember_kernel_MAX_POOL_2D;
 extern const ember_kernel ember_kernel_MEAN;
 extern const ember_kernel ember_kernel_MINIMUM;
 extern const ember_kernel ember_kernel_MIRROR_PAD;
 extern const ember_kernel ember_kernel_MUL;
+extern const ember_kernel ember_kernel_NEG;
 extern const ember_kernel ember_kernel_NOT_EQUAL;
 extern const ember_kernel ember_kernel_PACK;
 extern const ember_kernel ember_kernel_PAD;
 extern const ember_kernel ember_kernel_PADV2;
 extern const ember_kernel ember_kernel_POW;
+extern const ember_kernel ember_kernel_PRELU;
 extern const ember_kernel ember_kernel_QUANTIZE;
 extern const ember_kernel ember_kernel_RANGE;
 extern const ember_kernel ember_kernel_READ_VARIABLE;
 extern const ember_kernel ember_kernel_REDUCE_MAX;
 extern const ember_kernel ember_kernel_REDUCE_MIN;
 extern const ember_kernel ember_kernel_REDUCE_PROD;
+extern const ember_kernel ember_kernel_RELU;
+extern const ember_kernel ember_kernel_RELU6;
+extern const ember_kernel ember_kernel_RELU_0_TO_1;
+extern const ember_kernel ember_kernel_RELU_N1_TO_1;
 extern const ember_kernel ember_kernel_RESHAPE;
 extern const ember_kernel ember_kernel_RESIZE_BILINEAR;
 extern const ember_kernel ember_kernel_RESIZE_NEAREST_NEIGHBOR;
+extern const ember_kernel ember_kernel_ROUND;
+extern const ember_kernel ember_kernel_RSQRT;
 extern const ember_kernel ember_kernel_SELECT_V2;
 extern const ember_kernel ember_kernel_SHAPE;
+extern const ember_kernel ember_kernel_SIN;
 extern const ember_kernel ember_kernel_SLICE;
 extern const ember_kernel ember_kernel_SPACE_TO_BATCH_ND;
 extern const ember_kernel ember_kernel_SPACE_TO_DEPTH;
 extern const ember_kernel ember_kernel_SPLIT;
 extern const ember_kernel ember_kernel_SPLIT_V;
+extern const ember_kernel ember_kernel_SQRT;
+extern const ember_kernel ember_kernel_SQUARE;
 extern const ember_kernel ember_kernel_SQUARED_DIFFERENCE;
 extern const ember_kernel ember_kernel_SQUEEZE;
 extern const ember_kernel ember_kernel_STRIDED_SLICE;
 extern const ember_kernel ember_kernel_SUB;
 extern const ember_kernel ember_kernel_SUM;
+extern const ember_kernel ember_kernel_TANH;
 extern const ember_kernel ember_kernel_TILE;
 extern const ember_kernel ember_kernel_TRANSPOSE;
 extern const ember_kernel ember_kernel_TRANSPOSE_CONV;
@@ -75,6 +98,7 @@ extern const ember_kernel ember_custom_kernel_Convolution2DTransposeBias;
 
 const ember_kernel *ember_builtin_kernel(int32_t op) {
     switch (op) {
+    case EMBER_BuiltinOperator_ABS: return &ember_kernel_ABS;
     case EMBER_BuiltinOperator_ADD: return &ember_kernel_ADD;
     case EMBER_BuiltinOperator_ARG_MAX: return &ember_kernel_ARG_MAX;
     case EMBER_BuiltinOperator_ARG_MIN: return &ember_kernel_ARG_MIN;
@@ -84,59 +108,81 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_BATCH_TO_SPACE_ND: return &ember_kernel_BATCH_TO_SPACE_ND;
     case EMBER_BuiltinOperator_BROADCAST_TO: return &ember_kernel_BROADCAST_TO;
     case EMBER_BuiltinOperator_CALL_ONCE: return &ember_kernel_CALL_ONCE;
+    case EMBER_BuiltinOperator_CEIL: return &ember_kernel_CEIL;
     case EMBER_BuiltinOperator_CONCATENATION: return &ember_kernel_CONCATENATION;
     case EMBER_BuiltinOperator_CONV_2D: return &ember_kernel_CONV_2D;
+    case EMBER_BuiltinOperator_COS: return &ember_kernel_COS;
     case EMBER_BuiltinOperator_DENSIFY: return &ember_kernel_DENSIFY;
     case EMBER_BuiltinOperator_DEPTHWISE_CONV_2D: return &ember_kernel_DEPTHWISE_CONV_2D;
     case EMBER_BuiltinOperator_DEPTH_TO_SPACE: return &ember_kernel_DEPTH_TO_SPACE;
     case EMBER_BuiltinOperator_DEQUANTIZE: return &ember_kernel_DEQUANTIZE;
     case EMBER_BuiltinOperator_DIV: return &ember_kernel_DIV;
+    case EMBER_BuiltinOperator_ELU: return &ember_kernel_ELU;
     case EMBER_BuiltinOperator_EQUAL: return &ember_kernel_EQUAL;
+    case EMBER_BuiltinOperator_EXP: return &ember_kernel_EXP;
     case EMBER_BuiltinOperator_EXPAND_DIMS: return &ember_kernel_EXPAND_DIMS;
     case EMBER_BuiltinOperator_FILL: return &ember_kernel_FILL;
+    case EMBER_BuiltinOperator_FLOOR: return &ember_kernel_FLOOR;
     case EMBER_BuiltinOperator_FULLY_CONNECTED: return &ember_kernel_FULLY_CONNECTED;
     case EMBER_BuiltinOperator_GATHER: return &ember_kernel_GATHER;
     case EMBER_BuiltinOperator_GATHER_ND: return &ember_kernel_GATHER_ND;
+    case EMBER_BuiltinOperator_GELU: return &ember_kernel_GELU;
     case EMBER_BuiltinOperator_GREATER: return &ember_kernel_GREATER;
     case EMBER_BuiltinOperator_GREATER_EQUAL: return &ember_kernel_GREATER_EQUAL;
+    case EMBER_BuiltinOperator_HARD_SWISH: return &ember_kernel_HARD_SWISH;
     case EMBER_BuiltinOperator_IF: return &ember_kernel_IF;
+    case EMBER_BuiltinOperator_LEAKY_RELU: return &ember_kernel_LEAKY_RELU;
     case EMBER_BuiltinOperator_LESS: return &ember_kernel_LESS;
     case EMBER_BuiltinOperator_LESS_EQUAL: return &ember_kernel_LESS_EQUAL;
+    case EMBER_BuiltinOperator_LOG: return &ember_kernel_LOG;
     case EMBER_BuiltinOperator_LOGICAL_AND: return &ember_kernel_LOGICAL_AND;
     case EMBER_BuiltinOperator_LOGICAL_NOT: return &ember_kernel_LOGICAL_NOT;
     case EMBER_BuiltinOperator_LOGICAL_OR: return &ember_kernel_LOGICAL_OR;
+    case EMBER_BuiltinOperator_LOGISTIC: return &ember_kernel_LOGISTIC;
     case EMBER_BuiltinOperator_MAXIMUM: return &ember_kernel_MAXIMUM;
     case EMBER_BuiltinOperator_MAX_POOL_2D: return &ember_kernel_MAX_POOL_2D;
     case EMBER_BuiltinOperator_MEAN: return &ember_kernel_MEAN;
     case EMBER_BuiltinOperator_MINIMUM: return &ember_kernel_MINIMUM;
     case EMBER_BuiltinOperator_MIRROR_PAD: return &ember_kernel_MIRROR_PAD;
     case EMBER_BuiltinOperator_MUL: return &ember_kernel_MUL;
+    case EMBER_BuiltinOperator_NEG: return &ember_kernel_NEG;
     case EMBER_BuiltinOperator_NOT_EQUAL: return &ember_kernel_NOT_EQUAL;
     case EMBER_BuiltinOperator_PACK: return &ember_kernel_PACK;
     case EMBER_BuiltinOperator_PAD: return &ember_kernel_PAD;
     case EMBER_BuiltinOperator_PADV2: return &ember_kernel_PADV2;
     case EMBER_BuiltinOperator_POW: return &ember_kernel_POW;
+    case EMBER_BuiltinOperator_PRELU: return &ember_kernel_PRELU;
     case EMBER_BuiltinOperator_QUANTIZE: return &ember_kernel_QUANTIZE;
     case EMBER_BuiltinOperator_RANGE: return &ember_kernel_RANGE;
     case EMBER_BuiltinOperator_READ_VARIABLE: return &ember_kernel_READ_VARIABLE;
     case EMBER_BuiltinOperator_REDUCE_MAX: return &ember_kernel_REDUCE_MAX;
     case EMBER_BuiltinOperator_REDUCE_MIN: return &ember_kernel_REDUCE_MIN;
     case EMBER_BuiltinOperator_REDUCE_PROD: return &ember_kernel_REDUCE_PROD;
+    case EMBER_BuiltinOperator_RELU: return &ember_kernel_RELU;
+    case EMBER_BuiltinOperator_RELU6: return &ember_kernel_RELU6;
+    case EMBER_BuiltinOperator_RELU_0_TO_1: return &ember_kernel_RELU_0_TO_1;
+    case EMBER_BuiltinOperator_RELU_N1_TO_1: return &ember_kernel_RELU_N1_TO_1;
     case EMBER_BuiltinOperator_RESHAPE: return &ember_kernel_RESHAPE;
     case EMBER_BuiltinOperator_RESIZE_BILINEAR: return &ember_kernel_RESIZE_BILINEAR;
     case EMBER_BuiltinOperator_RESIZE_NEAREST_NEIGHBOR: return &ember_kernel_RESIZE_NEAREST_NEIGHBOR;
+    case EMBER_BuiltinOperator_ROUND: return &ember_kernel_ROUND;
+    case EMBER_BuiltinOperator_RSQRT: return &ember_kernel_RSQRT;
     case EMBER_BuiltinOperator_SELECT_V2: return &ember_kernel_SELECT_V2;
     case EMBER_BuiltinOperator_SHAPE: return &ember_kernel_SHAPE;
+    case EMBER_BuiltinOperator_SIN: return &ember_kernel_SIN;
     case EMBER_BuiltinOperator_SLICE: return &ember_kernel_SLICE;
     case EMBER_BuiltinOperator_SPACE_TO_BATCH_ND: return &ember_kernel_SPACE_TO_BATCH_ND;
     case EMBER_BuiltinOperator_SPACE_TO_DEPTH: return &ember_kernel_SPACE_TO_DEPTH;
     case EMBER_BuiltinOperator_SPLIT: return &ember_kernel_SPLIT;
     case EMBER_BuiltinOperator_SPLIT_V: return &ember_kernel_SPLIT_V;
+    case EMBER_BuiltinOperator_SQRT: return &ember_kernel_SQRT;
+    case EMBER_BuiltinOperator_SQUARE: return &ember_kernel_SQUARE;
     case EMBER_BuiltinOperator_SQUARED_DIFFERENCE: return &ember_kernel_SQUARED_DIFFERENCE;
     case EMBER_BuiltinOperator_SQUEEZE: return &ember_kernel_SQUEEZE;
     case EMBER_BuiltinOperator_STRIDED_SLICE: return &ember_kernel_STRIDED_SLICE;
     case EMBER_BuiltinOperator_SUB: return &ember_kernel_SUB;
     case EMBER_BuiltinOperator_SUM: return &ember_kernel_SUM;
+    case EMBER_BuiltinOperator_TANH: return &ember_kernel_TANH;
     case EMBER_BuiltinOperator_TILE: return &ember_kernel_TILE;
     case EMBER_BuiltinOperator_TRANSPOSE: return &ember_kernel_TRANSPOSE;
     case EMBER_BuiltinOperator_TRANSPOSE_CONV: return &ember_kernel_TRANSPOSE_CONV;
@@ -155,6 +201,7 @@ const ember_kernel *ember_custom_kernel(const char *name) {
 }
 
 static const int32_t builtin_ops[] = {
+    EMBER_BuiltinOperator_ABS,
     EMBER_BuiltinOperator_ADD,
     EMBER_BuiltinOperator_ARG_MAX,
     EMBER_BuiltinOperator_ARG_MIN,
@@ -164,59 +211,81 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_BATCH_TO_SPACE_ND,
     EMBER_BuiltinOperator_BROADCAST_TO,
     EMBER_BuiltinOperator_CALL_ONCE,
+    EMBER_BuiltinOperator_CEIL,
     EMBER_BuiltinOperator_CONCATENATION,
     EMBER_BuiltinOperator_CONV_2D,
+    EMBER_BuiltinOperator_COS,
     EMBER_BuiltinOperator_DENSIFY,
     EMBER_BuiltinOperator_DEPTHWISE_CONV_2D,
     EMBER_BuiltinOperator_DEPTH_TO_SPACE,
     EMBER_BuiltinOperator_DEQUANTIZE,
     EMBER_BuiltinOperator_DIV,
+    EMBER_BuiltinOperator_ELU,
     EMBER_BuiltinOperator_EQUAL,
+    EMBER_BuiltinOperator_EXP,
     EMBER_BuiltinOperator_EXPAND_DIMS,
     EMBER_BuiltinOperator_FILL,
+    EMBER_BuiltinOperator_FLOOR,
     EMBER_BuiltinOperator_FULLY_CONNECTED,
     EMBER_BuiltinOperator_GATHER,
     EMBER_BuiltinOperator_GATHER_ND,
+    EMBER_BuiltinOperator_GELU,
     EMBER_BuiltinOperator_GREATER,
     EMBER_BuiltinOperator_GREATER_EQUAL,
+    EMBER_BuiltinOperator_HARD_SWISH,
     EMBER_BuiltinOperator_IF,
+    EMBER_BuiltinOperator_LEAKY_RELU,
     EMBER_BuiltinOperator_LESS,
     EMBER_BuiltinOperator_LESS_EQUAL,
+    EMBER_BuiltinOperator_LOG,
     EMBER_BuiltinOperator_LOGICAL_AND,
     EMBER_BuiltinOperator_LOGICAL_NOT,
     EMBER_BuiltinOperator_LOGICAL_OR,
+    EMBER_BuiltinOperator_LOGISTIC,
     EMBER_BuiltinOperator_MAXIMUM,
     EMBER_BuiltinOperator_MAX_POOL_2D,
     EMBER_BuiltinOperator_MEAN,
     EMBER_BuiltinOperator_MINIMUM,
     EMBER_BuiltinOperator_MIRROR_PAD,
     EMBER_BuiltinOperator_MUL,
+    EMBER_BuiltinOperator_NEG,
     EMBER_BuiltinOperator_NOT_EQUAL,
     EMBER_BuiltinOperator_PACK,
     EMBER_BuiltinOperator_PAD,
     EMBER_BuiltinOperator_PADV2,
     EMBER_BuiltinOperator_POW,
+    EMBER_BuiltinOperator_PRELU,
     EMBER_BuiltinOperator_QUANTIZE,
     EMBER_BuiltinOperator_RANGE,
     EMBER_BuiltinOperator_READ_VARIABLE,
     EMBER_BuiltinOperator_REDUCE_MAX,
     EMBER_BuiltinOperator_REDUCE_MIN,
     EMBER_BuiltinOperator_REDUCE_PROD,
+    EMBER_BuiltinOperator_RELU,
+    EMBER_BuiltinOperator_RELU6,
+    EMBER_BuiltinOperator_RELU_0_TO_1,
+    EMBER_BuiltinOperator_RELU_N1_TO_1,
     EMBER_BuiltinOperator_RESHAPE,
     EMBER_BuiltinOperator_RESIZE_BILINEAR,
     EMBER_BuiltinOperator_RESIZE_NEAREST_NEIGHBOR,
+    EMBER_BuiltinOperator_ROUND,
+    EMBER_BuiltinOperator_RSQRT,
     EMBER_BuiltinOperator_SELECT_V2,
     EMBER_BuiltinOperator_SHAPE,
+    EMBER_BuiltinOperator_SIN,
     EMBER_BuiltinOperator_SLICE,
     EMBER_BuiltinOperator_SPACE_TO_BATCH_ND,
     EMBER_BuiltinOperator_SPACE_TO_DEPTH,
     EMBER_BuiltinOperator_SPLIT,
     EMBER_BuiltinOperator_SPLIT_V,
+    EMBER_BuiltinOperator_SQRT,
+    EMBER_BuiltinOperator_SQUARE,
     EMBER_BuiltinOperator_SQUARED_DIFFERENCE,
     EMBER_BuiltinOperator_SQUEEZE,
     EMBER_BuiltinOperator_STRIDED_SLICE,
     EMBER_BuiltinOperator_SUB,
     EMBER_BuiltinOperator_SUM,
+    EMBER_BuiltinOperator_TANH,
     EMBER_BuiltinOperator_TILE,
     EMBER_BuiltinOperator_TRANSPOSE,
     EMBER_BuiltinOperator_TRANSPOSE_CONV,
@@ -229,7 +298,7 @@ static const char *const custom_ops[] = {
     "Convolution2DTransposeBias",
 };
 
-int32_t ember_registry_builtin_count(void) { return 69; }
+int32_t ember_registry_builtin_count(void) { return 92; }
 int32_t ember_registry_builtin_op(int32_t i) { return builtin_ops[i]; }
 int32_t ember_registry_custom_count(void) { return 1; }
 const char *ember_registry_custom_name(int32_t i) { return custom_ops[i]; }

@@ -1,0 +1,241 @@
+/*
+ * conv_2d.c — CONV_2D (float32).
+ *
+ * input [N,H,W,C], filter [O,KH,KW,Cg], optional bias [O] -> output [N,OH,OW,O].
+ * Grouped convolution when C is a multiple of Cg (groups = C / Cg, each
+ * group owns O / groups output channels). Padding SAME/VALID, strides,
+ * dilations, fused activation.
+ *
+ * Paths: conv2d_ref_f32 (plain loops, the oracle) and the GEMM path: a 1x1
+ * stride-1 convolution multiplies the NHWC input in place; anything else
+ * feeds the GEMM through an im2col of MC-row blocks into per-thread scratch.
+ * Weights are packed once in prepare when constant (else per eval into
+ * scratch). Quantised variants (an _i8 path) are refused for now.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+
+typedef struct conv_shape {
+    int32_t N, H, W, C;        /* input */
+    int32_t O, KH, KW, Cg;     /* filter */
+    int32_t OH, OW;            /* output */
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t groups;
+    float lo, hi;
+} conv_shape;
+
+/* ---- reference --------------------------------------------------------- */
+
+static void conv2d_ref_f32(const conv_shape *s, const float *in, const float *filter,
+                           const float *bias, float *out) {
+    const int32_t og = s->O / s->groups;
+    for (int32_t n = 0; n < s->N; n++)
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++)
+                for (int32_t oc = 0; oc < s->O; oc++) {
+                    const int32_t g = oc / og;
+                    float acc = bias ? bias[oc] : 0.0f;
+                    for (int32_t ky = 0; ky < s->KH; ky++) {
+                        const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                        if (iy < 0 || iy >= s->H) continue;
+                        for (int32_t kx = 0; kx < s->KW; kx++) {
+                            const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                            if (ix < 0 || ix >= s->W) continue;
+                            const float *x = in + (((size_t)n * s->H + iy) * s->W + ix) * s->C +
+                                             (size_t)g * s->Cg;
+                            const float *w = filter + (((size_t)oc * s->KH + ky) * s->KW + kx) * s->Cg;
+                            for (int32_t c = 0; c < s->Cg; c++) acc += x[c] * w[c];
+                        }
+                    }
+                    out[(((size_t)n * s->OH + oy) * s->OW + ox) * s->O + oc] =
+                        ember_clampf(acc, s->lo, s->hi);
+                }
+}
+
+/* ---- GEMM path ---------------------------------------------------------- */
+
+typedef struct im2col_arg {
+    const conv_shape *s;
+    const float *img;   /* one batch image */
+    int32_t g;          /* group */
+} im2col_arg;
+
+/* Rows [m0, m0+mc) of the im2col matrix: row m = output pixel, columns
+ * (ky, kx, c) like the filter's inner layout; out-of-bounds taps are 0. */
+static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *buf,
+                                    ptrdiff_t *lda) {
+    const im2col_arg *a = (const im2col_arg *)varg;
+    const conv_shape *s = a->s;
+    const int32_t Cg = s->Cg;
+    const size_t K = (size_t)s->KH * s->KW * Cg;
+    for (int32_t i = 0; i < mc; i++) {
+        const int32_t m = m0 + i, oy = m / s->OW, ox = m % s->OW;
+        float *row = buf + (size_t)i * K;
+        for (int32_t ky = 0; ky < s->KH; ky++) {
+            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+            for (int32_t kx = 0; kx < s->KW; kx++, row += Cg) {
+                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
+                    memset(row, 0, sizeof(float) * (size_t)Cg);
+                } else {
+                    memcpy(row, a->img + ((size_t)iy * s->W + ix) * s->C + (size_t)a->g * Cg,
+                           sizeof(float) * (size_t)Cg);
+                }
+            }
+        }
+    }
+    *lda = (ptrdiff_t)K;
+    return buf;
+}
+
+typedef struct conv_data {
+    conv_shape s;
+    int path;
+    int direct;                 /* 1x1, stride 1, no padding: A = input */
+    ember_gemm_b *packed;       /* groups entries (persistent) */
+    int packed_const;           /* packed once in prepare */
+    int pack_slot, col_slot;    /* scratch slots, -1 = none */
+    int tasks;
+} conv_data;
+
+static void *conv_init(ember_context *ctx, ember_node *node) {
+    conv_data *d = (conv_data *)ember_alloc_persistent(ctx, sizeof(conv_data));
+    return d;
+}
+
+static void conv_pack(const conv_shape *s, const float *filter, const float *bias,
+                      float *dst, ember_gemm_b *packed) {
+    const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
+    const size_t per = ember_gemm_packed_floats(K, og);
+    for (int32_t g = 0; g < s->groups; g++)
+        ember_gemm_pack_b(filter + (size_t)g * og * K, 1, K, K, og,
+                          bias ? bias + (size_t)g * og : NULL, dst + per * g, &packed[g]);
+}
+
+static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
+    conv_data *d = (conv_data *)node->data;
+    EMBER_ENSURE(ctx, d != NULL, "CONV_2D: no op data");
+    EMBER_ENSURE(ctx, node->n_inputs >= 2 && node->n_inputs <= 3 && node->n_outputs == 1,
+                 "CONV_2D needs 2 or 3 inputs and 1 output");
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    const ember_tensor *f = ember_input(ctx, node, 1);
+    const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
+    ember_tensor *y = ember_output(ctx, node, 0);
+    EMBER_ENSURE(ctx, x && f && y, "CONV_2D: missing input, filter or output");
+    if (x->type != EMBER_TensorType_FLOAT32 || f->type != EMBER_TensorType_FLOAT32 ||
+        (b && b->type != EMBER_TensorType_FLOAT32))
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "CONV_2D: only float32 is supported (input %s, filter %s)",
+                          ember_type_name(x->type), ember_type_name(f->type));
+    EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4, "CONV_2D: input and filter must be 4-D");
+    conv_shape *s = &d->s;
+    s->N = x->dims[0]; s->H = x->dims[1]; s->W = x->dims[2]; s->C = x->dims[3];
+    s->O = f->dims[0]; s->KH = f->dims[1]; s->KW = f->dims[2]; s->Cg = f->dims[3];
+    EMBER_ENSURE(ctx, s->Cg > 0 && s->O > 0 && s->C > 0 && s->C % s->Cg == 0,
+                 "CONV_2D: input channels %d not a multiple of filter channels %d",
+                 (int)s->C, (int)s->Cg);
+    s->groups = s->C / s->Cg;
+    EMBER_ENSURE(ctx, s->O % s->groups == 0,
+                 "CONV_2D: %d output channels do not split into %d groups",
+                 (int)s->O, (int)s->groups);
+    if (b) EMBER_ENSURE(ctx, b->ndim == 1 && b->dims[0] == s->O,
+                        "CONV_2D: bias must be [%d]", (int)s->O);
+    const int pad = (int)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                       EMBER_Conv2DOptions_padding, EMBER_Padding_SAME);
+    s->stride_w = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                         EMBER_Conv2DOptions_stride_w, 0);
+    s->stride_h = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                         EMBER_Conv2DOptions_stride_h, 0);
+    s->dil_w = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                      EMBER_Conv2DOptions_dilation_w_factor, 1);
+    s->dil_h = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                      EMBER_Conv2DOptions_dilation_h_factor, 1);
+    const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                       EMBER_Conv2DOptions_fused_activation_function, 0);
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
+    const int32_t dims[4] = {s->N, s->OH, s->OW, s->O};
+    EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
+
+    d->path = ember_kernel_path();
+    d->pack_slot = d->col_slot = -1;
+    d->packed = NULL;
+    if (d->path == EMBER_PATH_REF) return EMBER_OK;
+
+    const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
+    const int64_t M = (int64_t)s->OH * s->OW;
+    EMBER_ENSURE(ctx, M <= INT32_MAX && (int64_t)s->KH * s->KW * s->Cg <= INT32_MAX,
+                 "CONV_2D: too large");
+    d->direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+                s->pad_h == 0 && s->pad_w == 0;
+    d->packed = (ember_gemm_b *)ember_alloc_persistent(ctx, sizeof(ember_gemm_b) * (size_t)s->groups);
+    if (!d->packed) return EMBER_ERR_NOMEM;
+    const size_t pfloats = ember_gemm_packed_floats(K, og) * (size_t)s->groups;
+    d->packed_const = ember_is_const(f) && (!b || ember_is_const(b));
+    if (d->packed_const) {
+        float *dst = (float *)ember_alloc_persistent(ctx, pfloats * sizeof(float));
+        if (!dst) return EMBER_ERR_NOMEM;
+        conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL, dst, d->packed);
+    } else {
+        d->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
+        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    d->tasks = ember_gemm_tasks(ctx, (int32_t)M, og, K);
+    if (!d->direct) {
+        d->col_slot = ember_request_scratch(
+            ctx, node, (size_t)d->tasks * ember_gemm_scratch_floats(K) * sizeof(float));
+        if (d->col_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    return EMBER_OK;
+}
+
+static ember_status conv_eval(ember_context *ctx, ember_node *node) {
+    conv_data *d = (conv_data *)node->data;
+    const conv_shape *s = &d->s;
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    const ember_tensor *f = ember_input(ctx, node, 1);
+    const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
+    ember_tensor *y = ember_output(ctx, node, 0);
+    const float *in = (const float *)x->data;
+    float *out = (float *)y->data;
+    if (d->path == EMBER_PATH_REF) {
+        conv2d_ref_f32(s, in, (const float *)f->data, b ? (const float *)b->data : NULL, out);
+        return EMBER_OK;
+    }
+    if (!d->packed_const)
+        conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL,
+                  (float *)node->scratch[d->pack_slot], d->packed);
+    const int32_t og = s->O / s->groups;
+    float *col = d->col_slot >= 0 ? (float *)node->scratch[d->col_slot] : NULL;
+    for (int32_t n = 0; n < s->N; n++) {
+        const float *img = in + (size_t)n * s->H * s->W * s->C;
+        float *oimg = out + (size_t)n * s->OH * s->OW * s->O;
+        for (int32_t g = 0; g < s->groups; g++) {
+            im2col_arg arg = {s, img, g};
+            ember_gemm_job job;
+            memset(&job, 0, sizeof job);
+            job.M = s->OH * s->OW;
+            job.b = &d->packed[g];
+            if (d->direct) {
+                job.a = img + (size_t)g * s->Cg;
+                job.lda = s->C;
+            } else {
+                job.a_fn = conv_im2col_f32;
+                job.a_arg = &arg;
+            }
+            job.c = oimg + (size_t)g * og;
+            job.ldc = s->O;
+            job.lo = s->lo;
+            job.hi = s->hi;
+            job.path = d->path;
+            job.tasks = d->tasks;
+            ember_gemm_run(ctx, &job, col);
+        }
+    }
+    return EMBER_OK;
+}
+
+const ember_kernel ember_kernel_CONV_2D = { "CONV_2D", conv_init, NULL, conv_prepare, conv_eval };

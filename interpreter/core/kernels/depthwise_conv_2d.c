@@ -1,0 +1,216 @@
+/*
+ * depthwise_conv_2d.c — DEPTHWISE_CONV_2D (float32).
+ *
+ * input [N,H,W,C], filter [1,KH,KW,C*dm], optional bias [C*dm]
+ *   -> output [N,OH,OW,C*dm]; output channel c*dm+m reads input channel c.
+ * The depth multiplier is the filter's channels / input channels (TFLite
+ * uses that ratio; a depth_multiplier option that disagrees is refused).
+ *
+ * Paths: depthwise_ref_f32 (plain loops, the oracle) and a channels-
+ * innermost fast path (dm == 1): interior pixels of each output row run
+ * the vectorised row kernel of gemm_kernels.inc (generic or AVX2), border
+ * pixels a bounds-checked loop; output rows are split across threads.
+ */
+#include <string.h>
+
+#include "gemm.h"
+
+typedef struct dw_shape {
+    int32_t N, H, W, C, dm, OC;
+    int32_t KH, KW, OH, OW;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    float lo, hi;
+} dw_shape;
+
+static void depthwise_ref_f32(const dw_shape *s, const float *in, const float *filter,
+                              const float *bias, float *out) {
+    for (int32_t n = 0; n < s->N; n++)
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++)
+                for (int32_t ic = 0; ic < s->C; ic++)
+                    for (int32_t m = 0; m < s->dm; m++) {
+                        const int32_t oc = ic * s->dm + m;
+                        float acc = bias ? bias[oc] : 0.0f;
+                        for (int32_t ky = 0; ky < s->KH; ky++) {
+                            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                            if (iy < 0 || iy >= s->H) continue;
+                            for (int32_t kx = 0; kx < s->KW; kx++) {
+                                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                                if (ix < 0 || ix >= s->W) continue;
+                                acc += in[(((size_t)n * s->H + iy) * s->W + ix) * s->C + ic] *
+                                       filter[((size_t)ky * s->KW + kx) * s->OC + oc];
+                            }
+                        }
+                        out[(((size_t)n * s->OH + oy) * s->OW + ox) * s->OC + oc] =
+                            ember_clampf(acc, s->lo, s->hi);
+                    }
+}
+
+typedef struct dw_data {
+    dw_shape s;
+    int path;
+    int32_t ox_lo, ox_hi;    /* interior output columns [ox_lo, ox_hi) */
+    float *zero_bias;        /* OC zeros when there is no bias */
+    int tasks;
+} dw_data;
+
+typedef struct dw_task {
+    const dw_data *d;
+    const float *in, *filter, *bias;
+    float *out;
+} dw_task;
+
+/* Border pixel (some tap outside the image), channels innermost. */
+static void dw_pixel_f32(const dw_shape *s, const float *img, const float *filter,
+                         const float *bias, float *o, int32_t oy, int32_t ox) {
+    const int32_t C = s->C;
+    for (int32_t c = 0; c < C; c++) o[c] = bias[c];
+    for (int32_t ky = 0; ky < s->KH; ky++) {
+        const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+        if (iy < 0 || iy >= s->H) continue;
+        for (int32_t kx = 0; kx < s->KW; kx++) {
+            const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+            if (ix < 0 || ix >= s->W) continue;
+            const float *x = img + ((size_t)iy * s->W + ix) * C;
+            const float *w = filter + ((size_t)ky * s->KW + kx) * C;
+            for (int32_t c = 0; c < C; c++) o[c] += x[c] * w[c];
+        }
+    }
+    for (int32_t c = 0; c < C; c++) o[c] = ember_clampf(o[c], s->lo, s->hi);
+}
+
+static void dw_rows_task(void *varg, int task, int n_tasks) {
+    const dw_task *t = (const dw_task *)varg;
+    const dw_data *d = t->d;
+    const dw_shape *s = &d->s;
+    const int64_t rows = (int64_t)s->N * s->OH;
+    const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
+    const float *in_rows[64];
+    ember_dw_row p;
+    p.C = s->C; p.KH = s->KH; p.KW = s->KW;
+    p.stride_w = s->stride_w; p.dil_w = s->dil_w; p.pad_w = s->pad_w; p.in_w = s->W;
+    p.in_rows = in_rows;
+    p.w = t->filter;
+    p.bias = t->bias;
+    p.lo = s->lo; p.hi = s->hi;
+    for (int64_t r = r0; r < r1; r++) {
+        const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
+        const float *img = t->in + (size_t)n * s->H * s->W * s->C;
+        float *orow = t->out + ((size_t)n * s->OH + oy) * s->OW * s->OC;
+        for (int32_t ky = 0; ky < s->KH; ky++) {
+            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+            in_rows[ky] = (iy < 0 || iy >= s->H) ? NULL : img + (size_t)iy * s->W * s->C;
+        }
+        for (int32_t ox = 0; ox < d->ox_lo && ox < s->OW; ox++)
+            dw_pixel_f32(s, img, t->filter, t->bias, orow + (size_t)ox * s->C, oy, ox);
+        if (d->ox_lo < d->ox_hi) {
+#ifdef EMBER_HAVE_AVX2_BUILD
+            if (d->path == EMBER_PATH_AVX2)
+                ember_dw_row_avx2(&p, orow, d->ox_lo, d->ox_hi);
+            else
+#endif
+                ember_dw_row_generic(&p, orow, d->ox_lo, d->ox_hi);
+        }
+        for (int32_t ox = d->ox_hi > d->ox_lo ? d->ox_hi : d->ox_lo; ox < s->OW; ox++)
+            dw_pixel_f32(s, img, t->filter, t->bias, orow + (size_t)ox * s->C, oy, ox);
+    }
+}
+
+static void *dw_init(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(dw_data));
+}
+
+static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
+    dw_data *d = (dw_data *)node->data;
+    EMBER_ENSURE(ctx, d != NULL, "DEPTHWISE_CONV_2D: no op data");
+    EMBER_ENSURE(ctx, node->n_inputs >= 2 && node->n_inputs <= 3 && node->n_outputs == 1,
+                 "DEPTHWISE_CONV_2D needs 2 or 3 inputs and 1 output");
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    const ember_tensor *f = ember_input(ctx, node, 1);
+    const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
+    ember_tensor *y = ember_output(ctx, node, 0);
+    EMBER_ENSURE(ctx, x && f && y, "DEPTHWISE_CONV_2D: missing input, filter or output");
+    if (x->type != EMBER_TensorType_FLOAT32 || f->type != EMBER_TensorType_FLOAT32 ||
+        (b && b->type != EMBER_TensorType_FLOAT32))
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "DEPTHWISE_CONV_2D: only float32 is supported (input %s, filter %s)",
+                          ember_type_name(x->type), ember_type_name(f->type));
+    EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4,
+                 "DEPTHWISE_CONV_2D: input and filter must be 4-D");
+    EMBER_ENSURE(ctx, f->dims[0] == 1, "DEPTHWISE_CONV_2D: filter must be [1,KH,KW,OC]");
+    dw_shape *s = &d->s;
+    s->N = x->dims[0]; s->H = x->dims[1]; s->W = x->dims[2]; s->C = x->dims[3];
+    s->KH = f->dims[1]; s->KW = f->dims[2]; s->OC = f->dims[3];
+    EMBER_ENSURE(ctx, s->C > 0 && s->OC > 0 && s->OC % s->C == 0,
+                 "DEPTHWISE_CONV_2D: filter channels %d not a multiple of input channels %d",
+                 (int)s->OC, (int)s->C);
+    s->dm = s->OC / s->C;
+    const int opt_dm = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                          EMBER_DepthwiseConv2DOptions_depth_multiplier, 0);
+    EMBER_ENSURE(ctx, opt_dm == 0 || opt_dm == s->dm,
+                 "DEPTHWISE_CONV_2D: depth_multiplier %d != filter/input channels %d",
+                 opt_dm, (int)s->dm);
+    if (b) EMBER_ENSURE(ctx, b->ndim == 1 && b->dims[0] == s->OC,
+                        "DEPTHWISE_CONV_2D: bias must be [%d]", (int)s->OC);
+    const int pad = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                       EMBER_DepthwiseConv2DOptions_padding, EMBER_Padding_SAME);
+    s->stride_w = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                         EMBER_DepthwiseConv2DOptions_stride_w, 0);
+    s->stride_h = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                         EMBER_DepthwiseConv2DOptions_stride_h, 0);
+    s->dil_w = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                      EMBER_DepthwiseConv2DOptions_dilation_w_factor, 1);
+    s->dil_h = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                      EMBER_DepthwiseConv2DOptions_dilation_h_factor, 1);
+    const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
+                                       EMBER_DepthwiseConv2DOptions_fused_activation_function, 0);
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
+    const int32_t dims[4] = {s->N, s->OH, s->OW, s->OC};
+    EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
+
+    d->path = ember_kernel_path();
+    if (s->dm != 1 || s->KH > 64) d->path = EMBER_PATH_REF;
+    if (d->path == EMBER_PATH_REF) return EMBER_OK;
+    /* Interior columns: ox*sw - pw >= 0 and ox*sw - pw + (KW-1)*dw <= W-1. */
+    int64_t lo = ((int64_t)s->pad_w + s->stride_w - 1) / s->stride_w;
+    int64_t top = (int64_t)s->W - 1 - (int64_t)(s->KW - 1) * s->dil_w + s->pad_w;
+    int64_t hi = top < 0 ? 0 : top / s->stride_w + 1;
+    if (hi > s->OW) hi = s->OW;
+    if (lo > s->OW) lo = s->OW;
+    if (hi < lo) hi = lo;
+    d->ox_lo = (int32_t)lo;
+    d->ox_hi = (int32_t)hi;
+    if (!b) {
+        d->zero_bias = (float *)ember_alloc_persistent(ctx, sizeof(float) * (size_t)s->OC);
+        if (!d->zero_bias) return EMBER_ERR_NOMEM;
+    }
+    const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || work < 2.0e5) nt = 1;
+    if (nt > s->N * s->OH) nt = s->N * s->OH;
+    d->tasks = nt < 1 ? 1 : nt;
+    return EMBER_OK;
+}
+
+static ember_status dw_eval(ember_context *ctx, ember_node *node) {
+    dw_data *d = (dw_data *)node->data;
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    const ember_tensor *f = ember_input(ctx, node, 1);
+    const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
+    ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->path == EMBER_PATH_REF) {
+        depthwise_ref_f32(&d->s, (const float *)x->data, (const float *)f->data,
+                          b ? (const float *)b->data : NULL, (float *)y->data);
+        return EMBER_OK;
+    }
+    dw_task t = {d, (const float *)x->data, (const float *)f->data,
+                 b ? (const float *)b->data : d->zero_bias, (float *)y->data};
+    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dw_rows_task, &t);
+    else dw_rows_task(&t, 0, 1);
+    return EMBER_OK;
+}
+
+const ember_kernel ember_kernel_DEPTHWISE_CONV_2D = { "DEPTHWISE_CONV_2D", dw_init, NULL,
+                                                      dw_prepare, dw_eval };

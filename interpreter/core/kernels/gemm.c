@@ -1,0 +1,183 @@
+/* gemm.c — blocked float32 GEMM shared by the convolution family (see gemm.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+
+#define EMBER_SFX(name) name##_generic
+#define EMBER_VEC_BYTES 16
+#define EMBER_CW 8
+#define EMBER_VFMA(a, b, c) ((a) * (b) + (c))
+#include "gemm_kernels.inc"
+#undef EMBER_SFX
+#undef EMBER_VEC_BYTES
+#undef EMBER_CW
+#undef EMBER_VFMA
+
+int ember_kernel_path(void) {
+    int best = EMBER_PATH_GENERIC;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (ember_cpu_has_avx2_fma()) best = EMBER_PATH_AVX2;
+#endif
+#ifdef EMBER_HOST
+    const char *env = getenv("EMBER_KERNEL_PATH");
+    if (env && *env) {
+        int want = best;
+        if (strcmp(env, "ref") == 0) want = EMBER_PATH_REF;
+        else if (strcmp(env, "generic") == 0) want = EMBER_PATH_GENERIC;
+        else if (strcmp(env, "avx2") == 0) want = EMBER_PATH_AVX2;
+        if (want < best) best = want;
+    }
+#endif
+    return best;
+}
+
+size_t ember_gemm_packed_floats(int32_t K, int32_t N) {
+    size_t panels = (size_t)ember_ceil_div(N, EMBER_GEMM_NR);
+    return panels * (size_t)EMBER_GEMM_NR * ((size_t)K + 1);
+}
+
+void ember_gemm_pack_b(const float *src, ptrdiff_t stride_k, ptrdiff_t stride_n,
+                       int32_t K, int32_t N, const float *bias, float *dst,
+                       ember_gemm_b *out) {
+    int32_t panels = ember_ceil_div(N, EMBER_GEMM_NR);
+    float *pb = dst + (size_t)panels * K * EMBER_GEMM_NR;
+    for (int32_t p = 0; p < panels; p++) {
+        float *panel = dst + (size_t)p * K * EMBER_GEMM_NR;
+        for (int32_t k = 0; k < K; k++) {
+            for (int32_t j = 0; j < EMBER_GEMM_NR; j++) {
+                int32_t n = p * EMBER_GEMM_NR + j;
+                panel[(size_t)k * EMBER_GEMM_NR + j] =
+                    n < N ? src[k * stride_k + n * stride_n] : 0.0f;
+            }
+        }
+        for (int32_t j = 0; j < EMBER_GEMM_NR; j++) {
+            int32_t n = p * EMBER_GEMM_NR + j;
+            pb[p * EMBER_GEMM_NR + j] = (bias && n < N) ? bias[n] : 0.0f;
+        }
+    }
+    out->K = K;
+    out->N = N;
+    out->panels = panels;
+    out->data = dst;
+    out->bias = pb;
+}
+
+/* Rows handed out per A block: keeps an MC x K block of A around 128 KiB
+ * (L2) while the panels of B stream through L1. */
+int32_t ember_gemm_mc(int32_t K) {
+    int32_t mc = (32 * 1024) / (K > 0 ? K : 1);
+    mc = (mc / EMBER_GEMM_MR) * EMBER_GEMM_MR;
+    if (mc < EMBER_GEMM_MR * 2) mc = EMBER_GEMM_MR * 2;
+    if (mc > EMBER_GEMM_MR * 32) mc = EMBER_GEMM_MR * 32;
+    return mc;
+}
+
+size_t ember_gemm_scratch_floats(int32_t K) {
+    return (size_t)ember_gemm_mc(K) * (size_t)(K > 0 ? K : 1);
+}
+
+void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
+                      int32_t p_begin, int32_t p_end, float *scratch) {
+    const ember_gemm_b *B = job->b;
+    const int32_t K = B->K, N = B->N;
+    ember_gemm_ukernel uk = ember_gemm_ukernel_generic;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (job->path == EMBER_PATH_AVX2) uk = ember_gemm_ukernel_avx2;
+#endif
+    const int32_t mc_max = ember_gemm_mc(K);
+    for (int32_t m0 = m_begin; m0 < m_end; m0 += mc_max) {
+        int32_t mc = m_end - m0 < mc_max ? m_end - m0 : mc_max;
+        const float *a;
+        ptrdiff_t lda;
+        if (job->a_fn) {
+            a = job->a_fn(job->a_arg, m0, mc, scratch, &lda);
+        } else {
+            a = job->a + (ptrdiff_t)m0 * job->lda;
+            lda = job->lda;
+        }
+        float *cblk = job->c + (ptrdiff_t)m0 * job->ldc;
+        if (K == 0) {
+            /* Degenerate: output is just the (clamped) bias. */
+            for (int32_t i = 0; i < mc; i++)
+                for (int32_t n = p_begin * EMBER_GEMM_NR; n < N && n < p_end * EMBER_GEMM_NR; n++)
+                    cblk[i * job->ldc + n] = ember_clampf(B->bias[n], job->lo, job->hi);
+            continue;
+        }
+        for (int32_t k0 = 0; k0 < K; k0 += EMBER_GEMM_KC) {
+            int32_t kc = K - k0 < EMBER_GEMM_KC ? K - k0 : EMBER_GEMM_KC;
+            int init = k0 == 0, last = k0 + kc >= K;
+            for (int32_t p = p_begin; p < p_end; p++) {
+                int32_t n0 = p * EMBER_GEMM_NR;
+                int32_t nr = N - n0 < EMBER_GEMM_NR ? N - n0 : EMBER_GEMM_NR;
+                const float *bp = B->data + ((size_t)p * K + k0) * EMBER_GEMM_NR;
+                const float *bias = B->bias + (size_t)p * EMBER_GEMM_NR;
+                for (int32_t i = 0; i < mc; i += EMBER_GEMM_MR) {
+                    int32_t mr = mc - i < EMBER_GEMM_MR ? mc - i : EMBER_GEMM_MR;
+                    uk(mr, nr, kc, a + i * lda + k0, lda, bp, bias,
+                       cblk + i * job->ldc + n0, job->ldc, init, last, job->lo, job->hi);
+                }
+            }
+        }
+    }
+}
+
+/* ---- threading ---------------------------------------------------------- */
+
+typedef struct gemm_task {
+    const ember_gemm_job *job;
+    float *scratch;
+    size_t scratch_per_task;
+    int split_n;
+} gemm_task;
+
+static void split(int32_t total, int32_t unit, int task, int n_tasks,
+                  int32_t *begin, int32_t *end) {
+    int32_t units = ember_ceil_div(total, unit);
+    int32_t b = (int32_t)((int64_t)units * task / n_tasks);
+    int32_t e = (int32_t)((int64_t)units * (task + 1) / n_tasks);
+    *begin = b * unit;
+    *end = e * unit < total ? e * unit : total;
+}
+
+static void gemm_task_fn(void *arg, int task, int n_tasks) {
+    const gemm_task *t = (const gemm_task *)arg;
+    const ember_gemm_job *job = t->job;
+    float *scratch = t->scratch ? t->scratch + t->scratch_per_task * (size_t)task : NULL;
+    int32_t b, e;
+    if (t->split_n) {
+        split(job->b->panels, 1, task, n_tasks, &b, &e);
+        if (b < e) ember_gemm_range(job, 0, job->M, b, e, scratch);
+    } else {
+        split(job->M, EMBER_GEMM_MR, task, n_tasks, &b, &e);
+        if (b < e) ember_gemm_range(job, b, e, 0, job->b->panels, scratch);
+    }
+}
+
+int ember_gemm_tasks(ember_context *ctx, int32_t M, int32_t N, int32_t K) {
+    int nt = ember_num_threads(ctx);
+    if (nt < 1) nt = 1;
+    double flops = 2.0 * M * N * (double)K;
+    if (flops < 4.0e5) return 1;            /* too small to be worth a wake-up */
+    int32_t by_m = ember_ceil_div(M, EMBER_GEMM_MR);
+    int32_t by_n = ember_ceil_div(N, EMBER_GEMM_NR);
+    int32_t units = by_m > by_n ? by_m : by_n;
+    if (nt > units) nt = units;
+    return nt < 1 ? 1 : nt;
+}
+
+void ember_gemm_run(ember_context *ctx, const ember_gemm_job *job, float *scratch) {
+    const ember_gemm_b *B = job->b;
+    int nt = job->tasks > 0 ? job->tasks : ember_gemm_tasks(ctx, job->M, B->N, B->K);
+    if (nt <= 1) {
+        ember_gemm_range(job, 0, job->M, 0, B->panels, scratch);
+        return;
+    }
+    gemm_task t;
+    t.job = job;
+    t.scratch = scratch;
+    t.scratch_per_task = ember_gemm_scratch_floats(B->K);
+    /* Few rows (fully-connected, batch 1): split the output columns. */
+    t.split_n = ember_ceil_div(job->M, EMBER_GEMM_MR) < nt * 2 && B->panels >= nt;
+    ember_parallel_for(ctx, nt, gemm_task_fn, &t);
+}

@@ -1,0 +1,153 @@
+/*
+ * gemm.h — Ember's shared float32 matrix-multiply engine for the
+ * convolution / fully-connected family (conv_2d.c, depthwise_conv_2d.c,
+ * transpose_conv.c, fully_connected.c, batch_matmul.c,
+ * conv2d_transpose_bias.c).
+ *
+ *   C[m][n] = clamp(bias[n] + sum_k A[m][k] * B[k][n], lo, hi)
+ *
+ * B (the weights) is packed once, in prepare when it is constant, into
+ * panels of EMBER_GEMM_NR columns: panel p holds K rows of NR floats
+ * (columns p*NR .. p*NR+NR-1, zero-padded past N). The packed buffer
+ * also carries the bias, padded the same way. A is read in place (row
+ * stride lda) or produced block by block by a callback (im2col).
+ *
+ * Three code paths, chosen per node in prepare (ember_kernel_path):
+ *   EMBER_PATH_REF     plain loops in each kernel file (the oracle),
+ *   EMBER_PATH_GENERIC the blocked GEMM below, portable C,
+ *   EMBER_PATH_AVX2    the same blocked GEMM compiled for AVX2+FMA
+ *                      (kernels/opt/, x86-64 with runtime CPU check).
+ * On the host, the environment variable EMBER_KERNEL_PATH=ref|generic|avx2
+ * (read in prepare) caps the path; default is the best available.
+ */
+#ifndef EMBER_GEMM_H
+#define EMBER_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ember_kernel.h"
+
+#define EMBER_GEMM_NR 16   /* columns per packed panel */
+#define EMBER_GEMM_MR 6    /* rows per micro-tile (largest) */
+#define EMBER_GEMM_KC 256  /* depth of a cache block */
+
+enum { EMBER_PATH_REF = 0, EMBER_PATH_GENERIC = 1, EMBER_PATH_AVX2 = 2 };
+
+/* Best path allowed on this machine / by EMBER_KERNEL_PATH. */
+int ember_kernel_path(void);
+
+/* Packed-B layout. */
+typedef struct ember_gemm_b {
+    int32_t K, N, panels;
+    const float *data;   /* panels * K * NR floats */
+    const float *bias;   /* panels * NR floats (zeros when no bias) */
+} ember_gemm_b;
+
+/* Floats needed by ember_gemm_pack_b for a K x N matrix (data + bias). */
+size_t ember_gemm_packed_floats(int32_t K, int32_t N);
+/* Packs B[k][n] = src[k*stride_k + n*stride_n] (k<K, n<N) and bias[n]
+ * (bias may be NULL) into dst (ember_gemm_packed_floats(K,N) floats) and
+ * fills *out to describe it. */
+void ember_gemm_pack_b(const float *src, ptrdiff_t stride_k, ptrdiff_t stride_n,
+                       int32_t K, int32_t N, const float *bias, float *dst,
+                       ember_gemm_b *out);
+
+/* Supplies rows [m0, m0+mc) of A (all K columns). Either returns a pointer
+ * into existing memory and sets *lda, or fills buf (mc*K floats, row
+ * stride K), sets *lda = K and returns buf. */
+typedef const float *(*ember_gemm_a_fn)(void *arg, int32_t m0, int32_t mc,
+                                        float *buf, ptrdiff_t *lda);
+
+typedef struct ember_gemm_job {
+    int32_t M;
+    const ember_gemm_b *b;
+    /* A: either a (with lda) or a_fn/a_arg (then scratch needed). */
+    const float *a;
+    ptrdiff_t lda;
+    ember_gemm_a_fn a_fn;
+    void *a_arg;
+    float *c;
+    ptrdiff_t ldc;
+    float lo, hi;
+    int path;            /* EMBER_PATH_GENERIC or EMBER_PATH_AVX2 */
+    int tasks;           /* from ember_gemm_tasks in prepare (scratch sized for it); 0 = decide now (no scratch) */
+} ember_gemm_job;
+
+/* Rows of A produced per callback call (a multiple of MR). */
+int32_t ember_gemm_mc(int32_t K);
+/* Scratch floats ember_gemm_run needs per thread for a callback-A job. */
+size_t ember_gemm_scratch_floats(int32_t K);
+/* Number of tasks ember_gemm_run will use (for scratch sizing). */
+int ember_gemm_tasks(ember_context *ctx, int32_t M, int32_t N, int32_t K);
+/* Runs the job, splitting across ember_parallel_for when large. scratch
+ * holds ember_gemm_tasks(...) * ember_gemm_scratch_floats(K) floats (may
+ * be NULL when the job reads A in place). */
+void ember_gemm_run(ember_context *ctx, const ember_gemm_job *job, float *scratch);
+/* Single-threaded core: rows [m_begin, m_end) and panels [p_begin, p_end). */
+void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
+                      int32_t p_begin, int32_t p_end, float *scratch);
+
+/* Micro-kernel signature, implemented in gemm_kernels.inc for each path.
+ * Computes an mr x NR tile (mr <= MR) over kc steps: acc = (init ? bias :
+ * c) + a * b; clamps when last; stores nr columns of each row. */
+typedef void (*ember_gemm_ukernel)(int32_t mr, int32_t nr, int32_t kc,
+                                   const float *a, ptrdiff_t lda,
+                                   const float *b, const float *bias,
+                                   float *c, ptrdiff_t ldc,
+                                   int init, int last, float lo, float hi);
+void ember_gemm_ukernel_generic(int32_t mr, int32_t nr, int32_t kc,
+                                const float *a, ptrdiff_t lda, const float *b,
+                                const float *bias, float *c, ptrdiff_t ldc,
+                                int init, int last, float lo, float hi);
+
+/* Depthwise row kernel (channels innermost): computes output pixels
+ * [ox0, ox1) of one output row where every tap is in bounds horizontally.
+ *   in_row[ky]  : pointer to input row (iy for tap ky) or NULL (skipped),
+ *   x offsets   : input x = ox*stride_w - pad_w + kx*dil_w,
+ *   w           : [KH][KW][C] (depth multiplier already folded: C = out ch,
+ *                 input channel of output channel c is c / dm; dm == 1 here)
+ * Only used for depth_multiplier == 1. */
+typedef struct ember_dw_row {
+    int32_t C, KH, KW, stride_w, dil_w, pad_w, in_w;
+    const float *const *in_rows;  /* KH entries, NULL = out of bounds */
+    const float *w;               /* KH*KW*C */
+    const float *bias;            /* C (zeros if absent) */
+    float lo, hi;
+} ember_dw_row;
+void ember_dw_row_generic(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define EMBER_HAVE_AVX2_BUILD 1
+void ember_gemm_ukernel_avx2(int32_t mr, int32_t nr, int32_t kc,
+                             const float *a, ptrdiff_t lda, const float *b,
+                             const float *bias, float *c, ptrdiff_t ldc,
+                             int init, int last, float lo, float hi);
+void ember_dw_row_avx2(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
+int ember_cpu_has_avx2_fma(void);
+#endif
+
+/* Transposed convolution shared by TRANSPOSE_CONV (transpose_conv.c) and
+ * MediaPipe's Convolution2DTransposeBias (conv2d_transpose_bias.c):
+ * input [N,H,W,IC], weights [O,KH,KW,IC], bias [O] or NULL, output
+ * [N,OH,OW,O]; input pixel (iy, ix) lands on output (iy*stride - pad + ky,
+ * ix*stride - pad + kx). */
+typedef struct ember_tconv {
+    int32_t N, H, W, IC, O, KH, KW, OH, OW;
+    int32_t stride_h, stride_w, pad_h, pad_w;
+    float lo, hi;
+    int path;
+    ember_gemm_b packed;
+    int packed_const, pack_slot, col_slot, tasks;
+} ember_tconv;
+/* In prepare, after the shape fields but OH/OW/pads may come later:
+ * chooses the path, packs constant weights, requests scratch. */
+ember_status ember_tconv_plan(ember_context *ctx, ember_node *node, ember_tconv *t,
+                              const ember_tensor *weights);
+void ember_tconv_run(ember_context *ctx, const ember_node *node, ember_tconv *t,
+                     const float *in, const float *weights, const float *bias, float *out);
+
+/* Plain helpers shared by the family. */
+static inline int32_t ember_ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+#endif /* EMBER_GEMM_H */

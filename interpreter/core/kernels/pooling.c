@@ -1,0 +1,125 @@
+/*
+ * pooling.c — AVERAGE_POOL_2D and MAX_POOL_2D (float32).
+ *
+ * input [N,H,W,C] -> output [N,OH,OW,C] with Pool2DOptions (filter size,
+ * strides, SAME/VALID padding, fused activation). Windows are clipped to
+ * the image; the average divides by the number of in-bounds elements
+ * (TFLite's behaviour). Channels are innermost, so the plain loops below
+ * vectorise; they are both the reference and the production path.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ember_kernel.h"
+
+typedef struct pool_shape {
+    int32_t N, H, W, C, OH, OW, FH, FW;
+    int32_t stride_h, stride_w, pad_h, pad_w;
+    float lo, hi;
+} pool_shape;
+
+/* Window rows/cols [y0,y1) x [x0,x1) of output pixel (oy, ox). */
+static void pool_window(const pool_shape *s, int32_t oy, int32_t ox, int32_t *y0, int32_t *y1,
+                        int32_t *x0, int32_t *x1) {
+    const int32_t iy = oy * s->stride_h - s->pad_h, ix = ox * s->stride_w - s->pad_w;
+    *y0 = iy < 0 ? 0 : iy;
+    *y1 = iy + s->FH > s->H ? s->H : iy + s->FH;
+    *x0 = ix < 0 ? 0 : ix;
+    *x1 = ix + s->FW > s->W ? s->W : ix + s->FW;
+}
+
+static void average_pool_f32(const pool_shape *s, const float *in, float *out) {
+    const int32_t C = s->C;
+    for (int32_t n = 0; n < s->N; n++) {
+        const float *img = in + (size_t)n * s->H * s->W * C;
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++) {
+                float *o = out + (((size_t)n * s->OH + oy) * s->OW + ox) * C;
+                int32_t y0, y1, x0, x1;
+                pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
+                for (int32_t c = 0; c < C; c++) o[c] = 0.0f;
+                for (int32_t y = y0; y < y1; y++)
+                    for (int32_t x = x0; x < x1; x++) {
+                        const float *p = img + ((size_t)y * s->W + x) * C;
+                        for (int32_t c = 0; c < C; c++) o[c] += p[c];
+                    }
+                const int32_t count = (y1 - y0) * (x1 - x0);
+                for (int32_t c = 0; c < C; c++)
+                    o[c] = ember_clampf(count > 0 ? o[c] / (float)count : 0.0f, s->lo, s->hi);
+            }
+    }
+}
+
+static void max_pool_f32(const pool_shape *s, const float *in, float *out) {
+    const int32_t C = s->C;
+    for (int32_t n = 0; n < s->N; n++) {
+        const float *img = in + (size_t)n * s->H * s->W * C;
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++) {
+                float *o = out + (((size_t)n * s->OH + oy) * s->OW + ox) * C;
+                int32_t y0, y1, x0, x1;
+                pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
+                for (int32_t c = 0; c < C; c++) o[c] = -INFINITY;
+                for (int32_t y = y0; y < y1; y++)
+                    for (int32_t x = x0; x < x1; x++) {
+                        const float *p = img + ((size_t)y * s->W + x) * C;
+                        for (int32_t c = 0; c < C; c++) o[c] = p[c] > o[c] ? p[c] : o[c];
+                    }
+                for (int32_t c = 0; c < C; c++) o[c] = ember_clampf(o[c], s->lo, s->hi);
+            }
+    }
+}
+
+static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
+    pool_shape *s = (pool_shape *)node->data;
+    EMBER_ENSURE(ctx, s != NULL, "POOL_2D: no op data");
+    EMBER_ENSURE(ctx, node->n_inputs == 1 && node->n_outputs == 1,
+                 "POOL_2D needs 1 input and 1 output");
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    EMBER_ENSURE(ctx, x && y, "POOL_2D: missing input or output");
+    if (x->type != EMBER_TensorType_FLOAT32)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "POOL_2D: only float32 is supported (got %s)",
+                          ember_type_name(x->type));
+    EMBER_ENSURE(ctx, x->ndim == 4, "POOL_2D: input must be 4-D");
+    s->N = x->dims[0]; s->H = x->dims[1]; s->W = x->dims[2]; s->C = x->dims[3];
+    const int pad = (int)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                       EMBER_Pool2DOptions_padding, EMBER_Padding_SAME);
+    s->stride_w = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                         EMBER_Pool2DOptions_stride_w, 0);
+    s->stride_h = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                         EMBER_Pool2DOptions_stride_h, 0);
+    s->FW = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                   EMBER_Pool2DOptions_filter_width, 0);
+    s->FH = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                   EMBER_Pool2DOptions_filter_height, 0);
+    const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
+                                       EMBER_Pool2DOptions_fused_activation_function, 0);
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->FH, s->stride_h, 1, &s->OH, &s->pad_h));
+    EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->FW, s->stride_w, 1, &s->OW, &s->pad_w));
+    const int32_t dims[4] = {s->N, s->OH, s->OW, s->C};
+    return ember_tensor_resize(ctx, y, 4, dims);
+}
+
+static void *pool_init(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(pool_shape));
+}
+
+static ember_status avg_eval(ember_context *ctx, ember_node *node) {
+    average_pool_f32((const pool_shape *)node->data,
+                     (const float *)ember_input(ctx, node, 0)->data,
+                     (float *)ember_output(ctx, node, 0)->data);
+    return EMBER_OK;
+}
+
+static ember_status max_eval(ember_context *ctx, ember_node *node) {
+    max_pool_f32((const pool_shape *)node->data, (const float *)ember_input(ctx, node, 0)->data,
+                 (float *)ember_output(ctx, node, 0)->data);
+    return EMBER_OK;
+}
+
+const ember_kernel ember_kernel_AVERAGE_POOL_2D = { "AVERAGE_POOL_2D", pool_init, NULL,
+                                                    pool_prepare, avg_eval };
+const ember_kernel ember_kernel_MAX_POOL_2D = { "MAX_POOL_2D", pool_init, NULL, pool_prepare,
+                                                max_eval };
