@@ -40,6 +40,7 @@ struct ember_context {
     int phase;                         /* 0 idle, 1 init/prepare, 2 eval */
     uint8_t *node_flags;               /* EMBER_NODE_* per node */
     void **node_heap_scratch;          /* scratch of deferred nodes (heap) */
+    const struct ember_sparsity **sparsity;   /* per tensor, parsed on demand */
 };
 
 #define EMBER_NODE_INITED 1            /* kernel init has run */
