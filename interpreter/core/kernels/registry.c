@@ -12,6 +12,7 @@ extern const ember_kernel ember_kernel_BATCH_MATMUL;
 extern const ember_kernel ember_kernel_BATCH_TO_SPACE_ND;
 extern const ember_kernel ember_kernel_BROADCAST_TO;
 extern const ember_kernel ember_kernel_CALL_ONCE;
+extern const ember_kernel ember_kernel_CAST;
 extern const ember_kernel ember_kernel_CEIL;
 extern const ember_kernel ember_kernel_CONCATENATION;
 extern const ember_kernel ember_kernel_CONV_2D;
@@ -35,6 +36,7 @@ extern const ember_kernel ember_kernel_GREATER;
 extern const ember_kernel ember_kernel_GREATER_EQUAL;
 extern const ember_kernel ember_kernel_HARD_SWISH;
 extern const ember_kernel ember_kernel_IF;
+extern const ember_kernel ember_kernel_L2_NORMALIZATION;
 extern const ember_kernel ember_kernel_LEAKY_RELU;
 extern const ember_kernel ember_kernel_LESS;
 extern const ember_kernel ember_kernel_LESS_EQUAL;
@@ -43,6 +45,7 @@ extern const ember_kernel ember_kernel_LOGICAL_AND;
 extern const ember_kernel ember_kernel_LOGICAL_NOT;
 extern const ember_kernel ember_kernel_LOGICAL_OR;
 extern const ember_kernel ember_kernel_LOGISTIC;
+extern const ember_kernel ember_kernel_LOG_SOFTMAX;
 extern const ember_kernel ember_kernel_MAXIMUM;
 extern const ember_kernel ember_kernel_MAX_POOL_2D;
 extern const ember_kernel ember_kernel_MEAN;
@@ -75,6 +78,7 @@ extern const ember_kernel ember_kernel_SELECT_V2;
 extern const ember_kernel ember_kernel_SHAPE;
 extern const ember_kernel ember_kernel_SIN;
 extern const ember_kernel ember_kernel_SLICE;
+extern const ember_kernel ember_kernel_SOFTMAX;
 extern const ember_kernel ember_kernel_SPACE_TO_BATCH_ND;
 extern const ember_kernel ember_kernel_SPACE_TO_DEPTH;
 extern const ember_kernel ember_kernel_SPLIT;
@@ -90,6 +94,8 @@ extern const ember_kernel ember_kernel_TANH;
 extern const ember_kernel ember_kernel_TILE;
 extern const ember_kernel ember_kernel_TRANSPOSE;
 extern const ember_kernel ember_kernel_TRANSPOSE_CONV;
+extern const ember_kernel ember_kernel_UNIDIRECTIONAL_SEQUENCE_LSTM;
+extern const ember_kernel ember_kernel_UNIDIRECTIONAL_SEQUENCE_RNN;
 extern const ember_kernel ember_kernel_UNPACK;
 extern const ember_kernel ember_kernel_VAR_HANDLE;
 extern const ember_kernel ember_kernel_WHILE;
@@ -108,6 +114,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_BATCH_TO_SPACE_ND: return &ember_kernel_BATCH_TO_SPACE_ND;
     case EMBER_BuiltinOperator_BROADCAST_TO: return &ember_kernel_BROADCAST_TO;
     case EMBER_BuiltinOperator_CALL_ONCE: return &ember_kernel_CALL_ONCE;
+    case EMBER_BuiltinOperator_CAST: return &ember_kernel_CAST;
     case EMBER_BuiltinOperator_CEIL: return &ember_kernel_CEIL;
     case EMBER_BuiltinOperator_CONCATENATION: return &ember_kernel_CONCATENATION;
     case EMBER_BuiltinOperator_CONV_2D: return &ember_kernel_CONV_2D;
@@ -131,6 +138,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_GREATER_EQUAL: return &ember_kernel_GREATER_EQUAL;
     case EMBER_BuiltinOperator_HARD_SWISH: return &ember_kernel_HARD_SWISH;
     case EMBER_BuiltinOperator_IF: return &ember_kernel_IF;
+    case EMBER_BuiltinOperator_L2_NORMALIZATION: return &ember_kernel_L2_NORMALIZATION;
     case EMBER_BuiltinOperator_LEAKY_RELU: return &ember_kernel_LEAKY_RELU;
     case EMBER_BuiltinOperator_LESS: return &ember_kernel_LESS;
     case EMBER_BuiltinOperator_LESS_EQUAL: return &ember_kernel_LESS_EQUAL;
@@ -139,6 +147,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_LOGICAL_NOT: return &ember_kernel_LOGICAL_NOT;
     case EMBER_BuiltinOperator_LOGICAL_OR: return &ember_kernel_LOGICAL_OR;
     case EMBER_BuiltinOperator_LOGISTIC: return &ember_kernel_LOGISTIC;
+    case EMBER_BuiltinOperator_LOG_SOFTMAX: return &ember_kernel_LOG_SOFTMAX;
     case EMBER_BuiltinOperator_MAXIMUM: return &ember_kernel_MAXIMUM;
     case EMBER_BuiltinOperator_MAX_POOL_2D: return &ember_kernel_MAX_POOL_2D;
     case EMBER_BuiltinOperator_MEAN: return &ember_kernel_MEAN;
@@ -171,6 +180,7 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_SHAPE: return &ember_kernel_SHAPE;
     case EMBER_BuiltinOperator_SIN: return &ember_kernel_SIN;
     case EMBER_BuiltinOperator_SLICE: return &ember_kernel_SLICE;
+    case EMBER_BuiltinOperator_SOFTMAX: return &ember_kernel_SOFTMAX;
     case EMBER_BuiltinOperator_SPACE_TO_BATCH_ND: return &ember_kernel_SPACE_TO_BATCH_ND;
     case EMBER_BuiltinOperator_SPACE_TO_DEPTH: return &ember_kernel_SPACE_TO_DEPTH;
     case EMBER_BuiltinOperator_SPLIT: return &ember_kernel_SPLIT;
@@ -186,6 +196,8 @@ const ember_kernel *ember_builtin_kernel(int32_t op) {
     case EMBER_BuiltinOperator_TILE: return &ember_kernel_TILE;
     case EMBER_BuiltinOperator_TRANSPOSE: return &ember_kernel_TRANSPOSE;
     case EMBER_BuiltinOperator_TRANSPOSE_CONV: return &ember_kernel_TRANSPOSE_CONV;
+    case EMBER_BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_LSTM: return &ember_kernel_UNIDIRECTIONAL_SEQUENCE_LSTM;
+    case EMBER_BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_RNN: return &ember_kernel_UNIDIRECTIONAL_SEQUENCE_RNN;
     case EMBER_BuiltinOperator_UNPACK: return &ember_kernel_UNPACK;
     case EMBER_BuiltinOperator_VAR_HANDLE: return &ember_kernel_VAR_HANDLE;
     case EMBER_BuiltinOperator_WHILE: return &ember_kernel_WHILE;
@@ -211,6 +223,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_BATCH_TO_SPACE_ND,
     EMBER_BuiltinOperator_BROADCAST_TO,
     EMBER_BuiltinOperator_CALL_ONCE,
+    EMBER_BuiltinOperator_CAST,
     EMBER_BuiltinOperator_CEIL,
     EMBER_BuiltinOperator_CONCATENATION,
     EMBER_BuiltinOperator_CONV_2D,
@@ -234,6 +247,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_GREATER_EQUAL,
     EMBER_BuiltinOperator_HARD_SWISH,
     EMBER_BuiltinOperator_IF,
+    EMBER_BuiltinOperator_L2_NORMALIZATION,
     EMBER_BuiltinOperator_LEAKY_RELU,
     EMBER_BuiltinOperator_LESS,
     EMBER_BuiltinOperator_LESS_EQUAL,
@@ -242,6 +256,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_LOGICAL_NOT,
     EMBER_BuiltinOperator_LOGICAL_OR,
     EMBER_BuiltinOperator_LOGISTIC,
+    EMBER_BuiltinOperator_LOG_SOFTMAX,
     EMBER_BuiltinOperator_MAXIMUM,
     EMBER_BuiltinOperator_MAX_POOL_2D,
     EMBER_BuiltinOperator_MEAN,
@@ -274,6 +289,7 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_SHAPE,
     EMBER_BuiltinOperator_SIN,
     EMBER_BuiltinOperator_SLICE,
+    EMBER_BuiltinOperator_SOFTMAX,
     EMBER_BuiltinOperator_SPACE_TO_BATCH_ND,
     EMBER_BuiltinOperator_SPACE_TO_DEPTH,
     EMBER_BuiltinOperator_SPLIT,
@@ -289,6 +305,8 @@ static const int32_t builtin_ops[] = {
     EMBER_BuiltinOperator_TILE,
     EMBER_BuiltinOperator_TRANSPOSE,
     EMBER_BuiltinOperator_TRANSPOSE_CONV,
+    EMBER_BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_LSTM,
+    EMBER_BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_RNN,
     EMBER_BuiltinOperator_UNPACK,
     EMBER_BuiltinOperator_VAR_HANDLE,
     EMBER_BuiltinOperator_WHILE,
@@ -298,7 +316,7 @@ static const char *const custom_ops[] = {
     "Convolution2DTransposeBias",
 };
 
-int32_t ember_registry_builtin_count(void) { return 92; }
+int32_t ember_registry_builtin_count(void) { return 98; }
 int32_t ember_registry_builtin_op(int32_t i) { return builtin_ops[i]; }
 int32_t ember_registry_custom_count(void) { return 1; }
 const char *ember_registry_custom_name(int32_t i) { return custom_ops[i]; }

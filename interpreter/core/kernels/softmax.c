@@ -1,0 +1,120 @@
+/*
+ * softmax.c — SOFTMAX (with beta) and LOG_SOFTMAX over the last axis,
+ * float32. Quantised variants are refused for now.
+ *
+ *   SOFTMAX      y = exp(beta (x - max)) / sum exp(beta (x - max))
+ *   LOG_SOFTMAX  y = (x - max) - log(sum exp(x - max))
+ *
+ * A rank-0 tensor is one row of one element. Rows are split over the
+ * thread pool when the tensor is large.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "ember_kernel.h"
+#include "elementwise_common.h"
+
+static void softmax_rows_f32(const float *x, float *y, size_t rows, size_t depth, float beta) {
+    for (size_t r = 0; r < rows; r++, x += depth, y += depth) {
+        float mx = x[0];
+        for (size_t c = 1; c < depth; c++) mx = x[c] > mx ? x[c] : mx;
+        float sum = 0.0f;
+        for (size_t c = 0; c < depth; c++) {
+            float e = expf((x[c] - mx) * beta);
+            y[c] = e;
+            sum += e;
+        }
+        const float inv = 1.0f / sum;
+        for (size_t c = 0; c < depth; c++) y[c] *= inv;
+    }
+}
+
+static void log_softmax_rows_f32(const float *x, float *y, size_t rows, size_t depth) {
+    for (size_t r = 0; r < rows; r++, x += depth, y += depth) {
+        float mx = x[0];
+        for (size_t c = 1; c < depth; c++) mx = x[c] > mx ? x[c] : mx;
+        float sum = 0.0f;
+        for (size_t c = 0; c < depth; c++) sum += expf(x[c] - mx);
+        const float shift = mx + logf(sum);
+        for (size_t c = 0; c < depth; c++) y[c] = x[c] - shift;
+    }
+}
+
+typedef struct softmax_data {
+    float beta;
+    int log;
+    size_t rows, depth;
+} softmax_data;
+
+typedef struct softmax_job {
+    const softmax_data *d;
+    const float *x;
+    float *y;
+    size_t rows_per_task;
+} softmax_job;
+
+static void softmax_task(void *arg, int task, int n_tasks) {
+    const softmax_job *j = (const softmax_job *)arg;
+    size_t r0 = (size_t)task * j->rows_per_task, r1 = r0 + j->rows_per_task;
+    (void)n_tasks;
+    if (r1 > j->d->rows) r1 = j->d->rows;
+    if (r0 >= r1) return;
+    const size_t off = r0 * j->d->depth;
+    if (j->d->log)
+        log_softmax_rows_f32(j->x + off, j->y + off, r1 - r0, j->d->depth);
+    else
+        softmax_rows_f32(j->x + off, j->y + off, r1 - r0, j->d->depth, j->d->beta);
+}
+
+static void *softmax_init(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(softmax_data));
+}
+
+static ember_status softmax_prepare_common(ember_context *ctx, ember_node *node,
+                                           const char *name, int log) {
+    softmax_data *d = (softmax_data *)node->data;
+    EMBER_ENSURE(ctx, d != NULL, "%s: no op data", name);
+    EMBER_CHECK(ember_ew_check_io(ctx, node, 1, 1));
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    if (x->type != EMBER_TensorType_FLOAT32 || y->type != EMBER_TensorType_FLOAT32)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s supports float32 only (%s -> %s)", name,
+                          ember_type_name(x->type), ember_type_name(y->type));
+    d->log = log;
+    d->depth = x->ndim > 0 ? (size_t)x->dims[x->ndim - 1] : 1;
+    d->rows = d->depth ? ember_num_elements(x) / d->depth : 0;
+    d->beta = log ? 1.0f
+                  : ember_opt_float(node, EMBER_BuiltinOptions_SoftmaxOptions,
+                                    EMBER_SoftmaxOptions_beta, 0.0f);
+    return ember_tensor_resize(ctx, y, x->ndim, x->dims);
+}
+
+static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
+    return softmax_prepare_common(ctx, node, "SOFTMAX", 0);
+}
+static ember_status log_softmax_prepare(ember_context *ctx, ember_node *node) {
+    return softmax_prepare_common(ctx, node, "LOG_SOFTMAX", 1);
+}
+
+static ember_status softmax_eval(ember_context *ctx, ember_node *node) {
+    const softmax_data *d = (const softmax_data *)node->data;
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->rows == 0 || d->depth == 0) return EMBER_OK;
+    int n = ember_ew_tasks(ctx, d->rows * d->depth);
+    if ((size_t)n > d->rows) n = (int)d->rows;
+    softmax_job job = {d, (const float *)x->data, (float *)y->data, 0};
+    if (n <= 1) {
+        job.rows_per_task = d->rows;
+        softmax_task(&job, 0, 1);
+        return EMBER_OK;
+    }
+    job.rows_per_task = (d->rows + (size_t)n - 1) / (size_t)n;
+    n = (int)((d->rows + job.rows_per_task - 1) / job.rows_per_task);
+    ember_parallel_for(ctx, n, softmax_task, &job);
+    return EMBER_OK;
+}
+
+const ember_kernel ember_kernel_SOFTMAX = {"SOFTMAX", softmax_init, NULL, softmax_prepare, softmax_eval};
+const ember_kernel ember_kernel_LOG_SOFTMAX = {"LOG_SOFTMAX", softmax_init, NULL, log_softmax_prepare,
+                                               softmax_eval};
