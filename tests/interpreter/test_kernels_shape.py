@@ -114,6 +114,19 @@ def test_reshape_precedence():
     check(m, f, [s.reshape(())])
 
 
+@pytest.mark.parametrize("shape_arr,opts", [
+    (np.array([4, -1], np.int64), [6, 4]),       # int64 shape tensor: options used
+    (np.array([[4, 6]], np.int32), [6, 4]),      # 2-D shape tensor: options used
+    (np.array([4, 6], np.int32), [6, 4]),        # 1-D int32 shape tensor wins
+    (np.array([24], np.int32), None)])
+def test_reshape_precedence_builtin(shape_arr, opts):
+    """TFLite's builtin kernel (XNNPACK, LiteRT's default, differs here)."""
+    x = data([2, 3, 4])
+    m, f = single("RESHAPE", x, [shape_arr], None,
+                  options=("ReshapeOptions", {"new_shape": opts}) if opts else None)
+    assert_close(run_ember(m, f)[0], run_litert(m, f, reference=True)[0])
+
+
 def test_reshape_errors():
     x = data([2, 3, 4])
     fails(*single("RESHAPE", x, [np.array([5, -1], np.int32)]))
@@ -430,6 +443,50 @@ def test_strided_slice(case, dyn):
                   options=("StridedSliceOptions", opts) if opts else None,
                   dyn=(1, 2, 3) if dyn else ())
     check(m, f, [ref(x)] if ref else None)
+
+
+def test_strided_slice_random_masks():
+    """Seeded random specs against TFLite's builtin kernel. Left out: `offset`
+    (LiteRT does not clamp begin + end there and reads out of bounds), a
+    negative stride on a shrunk axis (LiteRT leaves the output unwritten) and
+    shrunk indices outside the dimension (Ember refuses them; LiteRT reads
+    out of bounds)."""
+    rng = np.random.default_rng(7)
+    done = 0
+    while done < 150:
+        rank = int(rng.integers(1, 5))
+        shape = [int(v) for v in rng.integers(1, 5, rank)]
+        n = int(rng.integers(1, rank + 2))
+        begin = rng.integers(-6, 6, n).astype(np.int32)
+        end = rng.integers(-6, 6, n).astype(np.int32)
+        strides = rng.choice([-3, -2, -1, 1, 1, 2, 3], n).astype(np.int32)
+        opts = {k: int(rng.integers(0, 1 << n)) for k in
+                ("begin_mask", "end_mask", "shrink_axis_mask", "new_axis_mask") if rng.random() < 0.4}
+        if rng.random() < 0.3:
+            opts["ellipsis_mask"] = 1 << int(rng.integers(0, n))
+        sm = opts.get("shrink_axis_mask", 0)
+        if any((sm >> i) & 1 and strides[i] < 0 for i in range(n)):
+            continue
+        x = data(shape, "int32")
+        m, f = single("STRIDED_SLICE", x, [begin, end, strides], None,
+                      options=("StridedSliceOptions", opts) if opts else None)
+        try:
+            got = run_ember(m, f)[0]
+        except ember.EmberError as e:
+            assert "shrunk index" in str(e)
+            continue
+        assert_close(got, run_litert(m, f, reference=True)[0], what=f"{shape} {opts}")
+        done += 1
+
+
+def test_strided_slice_offset_clamped():
+    x = np.arange(5, dtype=np.int32)
+    for b, e, s, want in [(1, 2, 1, [1, 2]), (-2, 1, 1, [3]), (4, -2, -1, [4, 3]),
+                          (3, 5, 1, [3, 4])]:   # LiteRT reads past the end on the last
+        m, f = single("STRIDED_SLICE", x, [np.array([b], np.int32), np.array([e], np.int32),
+                                           np.array([s], np.int32)],
+                      options=("StridedSliceOptions", {"offset": True}))
+        assert run_ember(m, f)[0].tolist() == want
 
 
 def test_strided_slice_shrink_negative_stride():
