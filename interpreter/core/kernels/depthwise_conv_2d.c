@@ -3,8 +3,8 @@
  *
  * input [N,H,W,C], filter [1,KH,KW,C*dm], optional bias [C*dm]
  *   -> output [N,OH,OW,C*dm]; output channel c*dm+m reads input channel c.
- * The depth multiplier is the filter's channels / input channels (TFLite
- * uses that ratio; a depth_multiplier option that disagrees is refused).
+ * The depth multiplier is the filter's channels / input channels (as in
+ * LiteRT, which ignores a depth_multiplier option that disagrees).
  *
  * Paths: depthwise_ref_f32 (plain loops, the oracle) and a channels-
  * innermost fast path (dm == 1): interior pixels of each output row run
@@ -50,33 +50,52 @@ typedef struct dw_data {
     dw_shape s;
     int path;
     int32_t ox_lo, ox_hi;    /* interior output columns [ox_lo, ox_hi) */
-    float *zero_bias;        /* OC zeros when there is no bias */
+    float *zeros;            /* OC zeros: bias when there is none, out-of-bounds taps */
+    float *wpack;            /* packed full 16-channel blocks (persistent) or NULL */
+    int pack_slot;           /* scratch for packing non-constant weights, or -1 */
     int tasks;
 } dw_data;
 
 typedef struct dw_task {
     const dw_data *d;
-    const float *in, *filter, *bias;
+    const float *in, *filter, *bias, *wpack;
     float *out;
 } dw_task;
 
-/* Border pixel (some tap outside the image), channels innermost. */
-static void dw_pixel_f32(const dw_shape *s, const float *img, const float *filter,
-                         const float *bias, float *o, int32_t oy, int32_t ox) {
-    const int32_t C = s->C;
-    for (int32_t c = 0; c < C; c++) o[c] = bias[c];
+/* Per full block of 16 channels: bias[16], then KH*KW taps of 16 weights. */
+static void dw_pack_f32(const dw_shape *s, const float *filter, const float *bias, float *dst) {
+    const int32_t taps = s->KH * s->KW, nb = s->C / 16;
+    for (int32_t b = 0; b < nb; b++) {
+        float *blk = dst + (size_t)b * (1 + taps) * 16;
+        for (int j = 0; j < 16; j++) blk[j] = bias ? bias[b * 16 + j] : 0.0f;
+        for (int32_t t = 0; t < taps; t++)
+            for (int j = 0; j < 16; j++)
+                blk[16 + t * 16 + j] = filter[(size_t)t * s->C + b * 16 + j];
+    }
+}
+
+/* Border pixel (some tap outside the image): indirection list of taps,
+ * out-of-bounds ones pointing at zeros. */
+static void dw_border(const dw_data *d, const ember_dw_row *p, const float *img, float *o,
+                      int32_t oy, int32_t ox) {
+    const dw_shape *s = &d->s;
+    const float *taps[256];
     for (int32_t ky = 0; ky < s->KH; ky++) {
         const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
-        if (iy < 0 || iy >= s->H) continue;
         for (int32_t kx = 0; kx < s->KW; kx++) {
             const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
-            if (ix < 0 || ix >= s->W) continue;
-            const float *x = img + ((size_t)iy * s->W + ix) * C;
-            const float *w = filter + ((size_t)ky * s->KW + kx) * C;
-            for (int32_t c = 0; c < C; c++) o[c] += x[c] * w[c];
+            taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
+                                        ? d->zeros
+                                        : img + ((size_t)iy * s->W + ix) * s->C;
         }
     }
-    for (int32_t c = 0; c < C; c++) o[c] = ember_clampf(o[c], s->lo, s->hi);
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (d->path == EMBER_PATH_AVX2) {
+        ember_dw_pixel_avx2(p, taps, o);
+        return;
+    }
+#endif
+    ember_dw_pixel_generic(p, taps, o);
 }
 
 static void dw_rows_task(void *varg, int task, int n_tasks) {
@@ -85,12 +104,13 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
     const dw_shape *s = &d->s;
     const int64_t rows = (int64_t)s->N * s->OH;
     const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
-    const float *in_rows[64];
+    const float *in_rows[16];
     ember_dw_row p;
     p.C = s->C; p.KH = s->KH; p.KW = s->KW;
     p.stride_w = s->stride_w; p.dil_w = s->dil_w; p.pad_w = s->pad_w; p.in_w = s->W;
     p.in_rows = in_rows;
     p.w = t->filter;
+    p.wpack = t->wpack;
     p.bias = t->bias;
     p.lo = s->lo; p.hi = s->hi;
     for (int64_t r = r0; r < r1; r++) {
@@ -102,7 +122,7 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
             in_rows[ky] = (iy < 0 || iy >= s->H) ? NULL : img + (size_t)iy * s->W * s->C;
         }
         for (int32_t ox = 0; ox < d->ox_lo && ox < s->OW; ox++)
-            dw_pixel_f32(s, img, t->filter, t->bias, orow + (size_t)ox * s->C, oy, ox);
+            dw_border(d, &p, img, orow + (size_t)ox * s->C, oy, ox);
         if (d->ox_lo < d->ox_hi) {
 #ifdef EMBER_HAVE_AVX2_BUILD
             if (d->path == EMBER_PATH_AVX2)
@@ -112,7 +132,7 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
                 ember_dw_row_generic(&p, orow, d->ox_lo, d->ox_hi);
         }
         for (int32_t ox = d->ox_hi > d->ox_lo ? d->ox_hi : d->ox_lo; ox < s->OW; ox++)
-            dw_pixel_f32(s, img, t->filter, t->bias, orow + (size_t)ox * s->C, oy, ox);
+            dw_border(d, &p, img, orow + (size_t)ox * s->C, oy, ox);
     }
 }
 
@@ -145,11 +165,8 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
                  "DEPTHWISE_CONV_2D: filter channels %d not a multiple of input channels %d",
                  (int)s->OC, (int)s->C);
     s->dm = s->OC / s->C;
-    const int opt_dm = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
-                                          EMBER_DepthwiseConv2DOptions_depth_multiplier, 0);
-    EMBER_ENSURE(ctx, opt_dm == 0 || opt_dm == s->dm,
-                 "DEPTHWISE_CONV_2D: depth_multiplier %d != filter/input channels %d",
-                 opt_dm, (int)s->dm);
+    /* The depth_multiplier option is not consulted: like LiteRT, the
+     * filter/input channel ratio decides (files often store 0 or 1). */
     if (b) EMBER_ENSURE(ctx, b->ndim == 1 && b->dims[0] == s->OC,
                         "DEPTHWISE_CONV_2D: bias must be [%d]", (int)s->OC);
     const int pad = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
@@ -171,7 +188,7 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
 
     d->path = ember_kernel_path();
-    if (s->dm != 1 || s->KH > 64) d->path = EMBER_PATH_REF;
+    if (s->dm != 1 || s->KH > 16 || s->KW > 16) d->path = EMBER_PATH_REF;
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
     /* Interior columns: ox*sw - pw >= 0 and ox*sw - pw + (KW-1)*dw <= W-1. */
     int64_t lo = ((int64_t)s->pad_w + s->stride_w - 1) / s->stride_w;
@@ -182,9 +199,20 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     if (hi < lo) hi = lo;
     d->ox_lo = (int32_t)lo;
     d->ox_hi = (int32_t)hi;
-    if (!b) {
-        d->zero_bias = (float *)ember_alloc_persistent(ctx, sizeof(float) * (size_t)s->OC);
-        if (!d->zero_bias) return EMBER_ERR_NOMEM;
+    d->zeros = (float *)ember_alloc_persistent(ctx, sizeof(float) * (size_t)s->OC);
+    if (!d->zeros) return EMBER_ERR_NOMEM;
+    d->wpack = NULL;
+    d->pack_slot = -1;
+    if (s->C >= 16) {
+        const size_t pf = (size_t)(s->C / 16) * (1 + (size_t)s->KH * s->KW) * 16;
+        if (ember_is_const(f) && (!b || ember_is_const(b))) {
+            d->wpack = (float *)ember_alloc_persistent(ctx, pf * sizeof(float));
+            if (!d->wpack) return EMBER_ERR_NOMEM;
+            dw_pack_f32(s, (const float *)f->data, b ? (const float *)b->data : NULL, d->wpack);
+        } else {
+            d->pack_slot = ember_request_scratch(ctx, node, pf * sizeof(float));
+            if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        }
     }
     const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
     int nt = ember_num_threads(ctx);
@@ -206,7 +234,12 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
         return EMBER_OK;
     }
     dw_task t = {d, (const float *)x->data, (const float *)f->data,
-                 b ? (const float *)b->data : d->zero_bias, (float *)y->data};
+                 b ? (const float *)b->data : d->zeros, d->wpack, (float *)y->data};
+    if (d->pack_slot >= 0) {
+        float *wp = (float *)node->scratch[d->pack_slot];
+        dw_pack_f32(&d->s, (const float *)f->data, b ? (const float *)b->data : NULL, wp);
+        t.wpack = wp;
+    }
     if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dw_rows_task, &t);
     else dw_rows_task(&t, 0, 1);
     return EMBER_OK;

@@ -107,15 +107,19 @@ void ember_gemm_ukernel_generic(int32_t mr, int32_t nr, int32_t kc,
  *   x offsets   : input x = ox*stride_w - pad_w + kx*dil_w,
  *   w           : [KH][KW][C] (depth multiplier already folded: C = out ch,
  *                 input channel of output channel c is c / dm; dm == 1 here)
- * Only used for depth_multiplier == 1. */
+ * Only used for depth_multiplier == 1 and KW <= 16. */
 typedef struct ember_dw_row {
     int32_t C, KH, KW, stride_w, dil_w, pad_w, in_w;
     const float *const *in_rows;  /* KH entries, NULL = out of bounds */
     const float *w;               /* KH*KW*C */
+    const float *wpack;           /* NULL, or per 16-channel block: bias[16], then
+                                     KH*KW taps of 16 weights (full blocks only) */
     const float *bias;            /* C (zeros if absent) */
     float lo, hi;
 } ember_dw_row;
 void ember_dw_row_generic(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
+/* One pixel through per-tap input pointers (zeros for out-of-bounds taps). */
+void ember_dw_pixel_generic(const ember_dw_row *p, const float *const *taps, float *o);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define EMBER_HAVE_AVX2_BUILD 1
@@ -124,6 +128,7 @@ void ember_gemm_ukernel_avx2(int32_t mr, int32_t nr, int32_t kc,
                              const float *bias, float *c, ptrdiff_t ldc,
                              int init, int last, float lo, float hi);
 void ember_dw_row_avx2(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
+void ember_dw_pixel_avx2(const ember_dw_row *p, const float *const *taps, float *o);
 int ember_cpu_has_avx2_fma(void);
 #endif
 

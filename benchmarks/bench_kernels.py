@@ -1,0 +1,140 @@
+"""Time Ember's convolution-family kernels against LiteRT on single-op models.
+
+    .venv/bin/python benchmarks/bench_kernels.py [--threads 1] [--iters 50] [--path ref|generic|avx2]
+
+Each case is one CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (shapes from
+MobileNetV2-224 and MediaPipe's BlazeFace/palm models) built with the Ember
+model builder; both interpreters run the same bytes with the same thread count
+(LiteRT with its default XNNPACK delegate). Reported: median ms per invoke for
+each, ratio = Ember / LiteRT (lower is better; < 1 means Ember is faster), and
+Ember's GFLOP/s. Ratios are only meaningful within one run on one machine.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+from ember.schema.builder import ModelBuilder  # noqa: E402
+
+
+def conv_model(h, w, c, o, k, stride, act="RELU6"):
+    r = np.random.default_rng(0)
+    b = ModelBuilder()
+    x = b.input("x", [1, h, w, c], "float32")
+    oh, ow = -(-h // stride), -(-w // stride)
+    y = b.tensor("y", [1, oh, ow, o], "float32")
+    b.op("CONV_2D", [x, b.const("w", (r.standard_normal((o, k, k, c)) * 0.1).astype(np.float32)),
+                     b.const("b", r.standard_normal(o).astype(np.float32))], [y],
+         options=("Conv2DOptions", {"padding": "SAME", "stride_h": stride, "stride_w": stride,
+                                    "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [1, h, w, c], 2.0 * oh * ow * o * k * k * c
+
+
+def dw_model(h, w, c, k, stride, act="RELU6"):
+    r = np.random.default_rng(1)
+    b = ModelBuilder()
+    x = b.input("x", [1, h, w, c], "float32")
+    oh, ow = -(-h // stride), -(-w // stride)
+    y = b.tensor("y", [1, oh, ow, c], "float32")
+    b.op("DEPTHWISE_CONV_2D",
+         [x, b.const("w", (r.standard_normal((1, k, k, c)) * 0.1).astype(np.float32)),
+          b.const("b", r.standard_normal(c).astype(np.float32))], [y],
+         options=("DepthwiseConv2DOptions", {"padding": "SAME", "stride_h": stride,
+                                             "stride_w": stride, "depth_multiplier": 1,
+                                             "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [1, h, w, c], 2.0 * oh * ow * c * k * k
+
+
+def fc_model(batch, k, o):
+    r = np.random.default_rng(2)
+    b = ModelBuilder()
+    x = b.input("x", [batch, k], "float32")
+    y = b.tensor("y", [batch, o], "float32")
+    b.op("FULLY_CONNECTED", [x, b.const("w", (r.standard_normal((o, k)) * 0.05).astype(np.float32)),
+                             b.const("b", r.standard_normal(o).astype(np.float32))], [y],
+         options=("FullyConnectedOptions", {}))
+    b.output(y)
+    return b.build(), [batch, k], 2.0 * batch * k * o
+
+
+CASES = [
+    ("conv3x3 s2 224x224x3->32", lambda: conv_model(224, 224, 3, 32, 3, 2)),
+    ("conv1x1 112x112x32->16", lambda: conv_model(112, 112, 32, 16, 1, 1, "NONE")),
+    ("conv1x1 56x56x24->144", lambda: conv_model(56, 56, 24, 144, 1, 1)),
+    ("conv1x1 28x28x192->32", lambda: conv_model(28, 28, 192, 32, 1, 1, "NONE")),
+    ("conv1x1 14x14x64->384", lambda: conv_model(14, 14, 64, 384, 1, 1)),
+    ("conv1x1 14x14x384->96", lambda: conv_model(14, 14, 384, 96, 1, 1, "NONE")),
+    ("conv1x1 7x7x320->1280", lambda: conv_model(7, 7, 320, 1280, 1, 1)),
+    ("conv3x3 s1 28x28x64->64", lambda: conv_model(28, 28, 64, 64, 3, 1)),
+    ("dw3x3 s2 112x112x96", lambda: dw_model(112, 112, 96, 3, 2)),
+    ("dw3x3 s1 56x56x144", lambda: dw_model(56, 56, 144, 3, 1)),
+    ("dw3x3 s1 14x14x384", lambda: dw_model(14, 14, 384, 3, 1)),
+    ("dw5x5 s1 64x64x24 (BlazeFace)", lambda: dw_model(64, 64, 24, 5, 1)),
+    ("dw3x3 s1 7x7x960", lambda: dw_model(7, 7, 960, 3, 1)),
+    ("fc 1x1280->1000", lambda: fc_model(1, 1280, 1000)),
+    ("fc 1x1152->63 (hand landmark)", lambda: fc_model(1, 1152, 63)),
+    ("fc 64x256->256", lambda: fc_model(64, 256, 256)),
+]
+
+
+def time_invoke(it, x, iters):
+    d = it.get_input_details()[0]
+    it.set_tensor(d["index"], x)
+    for _ in range(3):
+        it.invoke()
+    samples = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        it.invoke()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--path", choices=["ref", "generic", "avx2"], default=None,
+                    help="cap Ember's kernel path (EMBER_KERNEL_PATH)")
+    ap.add_argument("--filter", default="")
+    args = ap.parse_args()
+    if args.path:
+        os.environ["EMBER_KERNEL_PATH"] = args.path
+    import ember
+    from ai_edge_litert import interpreter as lrt
+
+    print(f"threads={args.threads} path={args.path or 'best'}")
+    print(f"{'case':34s} {'ember ms':>9s} {'litert ms':>9s} {'ratio':>6s} {'GFLOP/s':>8s}")
+    ratios = []
+    for name, make in CASES:
+        if args.filter not in name:
+            continue
+        model, shape, flops = make()
+        x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+        em = ember.Interpreter(model_content=model, num_threads=args.threads)
+        em.allocate_tensors()
+        lt = lrt.Interpreter(model_content=model, num_threads=args.threads)
+        lt.allocate_tensors()
+        te = time_invoke(em, x, args.iters)
+        tl = time_invoke(lt, x, args.iters)
+        ye = em.get_tensor(em.get_output_details()[0]["index"])
+        yl = lt.get_tensor(lt.get_output_details()[0]["index"])
+        err = float(np.max(np.abs(ye - yl))) / max(float(np.max(np.abs(yl))), 1e-30)
+        ratios.append(te / tl)
+        flag = "" if err < 1e-4 else f"  MISMATCH {err:.2g}"
+        print(f"{name:34s} {te * 1e3:9.3f} {tl * 1e3:9.3f} {te / tl:6.2f} {flops / te / 1e9:8.1f}{flag}")
+    if ratios:
+        geo = float(np.exp(np.mean(np.log(ratios))))
+        print(f"geometric-mean ratio (ember/litert): {geo:.2f}")
+
+
+if __name__ == "__main__":
+    main()
