@@ -31,8 +31,8 @@ def main():
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
     print(f"[demo] loaded and allocated in {t_load * 1e3:.2f} ms; arena {arena:,} B, "
           f"persistent {persistent:,} B")
-    print(f"[demo] input  '{inp['name']}' {list(inp['shape'])} {np.dtype(inp['dtype']).name}")
-    print(f"[demo] output '{out['name']}' {list(out['shape'])} {np.dtype(out['dtype']).name}")
+    print(f"[demo] input  '{inp['name']}' {[int(d) for d in inp['shape']]} {np.dtype(inp['dtype']).name}")
+    print(f"[demo] output '{out['name']}' {[int(d) for d in out['shape']]} {np.dtype(out['dtype']).name}")
     ops = [d["op_name"] for d in it._get_ops_details()]
     print(f"[demo] {len(ops)} ops: {' -> '.join(ops)}")
 
