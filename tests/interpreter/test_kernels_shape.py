@@ -189,6 +189,17 @@ def test_transpose_types(dtype):
     check(*single("TRANSPOSE", x, [perm], [5, 2, 3]), [np.transpose(x, perm)])
 
 
+@pytest.mark.parametrize("shape,perm", [
+    ([1, 37, 45, 3], [0, 3, 1, 2]), ([1, 3, 37, 45], [0, 2, 3, 1]), ([2, 1, 33, 40], [0, 3, 2, 1]),
+    ([70, 33], [1, 0]), ([3, 1, 5, 1, 7], [4, 1, 0, 3, 2]), ([1, 1, 1], [2, 0, 1]),
+    ([4, 5, 6, 7], [0, 1, 3, 2]), ([4, 5, 6, 7], [2, 3, 0, 1])])
+@pytest.mark.parametrize("dtype", ["float32", "int8", "int16", "int64"])
+def test_transpose_tiled(shape, perm, dtype):
+    x = data(shape, dtype)
+    want = np.transpose(x, perm)
+    check(*single("TRANSPOSE", x, [np.array(perm, np.int32)], list(want.shape)), [want])
+
+
 def test_transpose_dynamic_and_errors():
     x = data([2, 3, 4])
     perm = np.array([1, 2, 0], np.int32)

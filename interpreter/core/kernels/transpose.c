@@ -3,6 +3,71 @@
  * are rejected). Works over element size, so any fixed-size type. */
 #include "shape_common.h"
 
+/* dst[c][r] = src[r][c] for an R x C matrix of es-byte elements, in
+ * cache-sized tiles. */
+static void transpose_2d_bytes(size_t R, size_t C, size_t es, const char *src, char *dst) {
+    enum { T = 32 };
+    for (size_t r0 = 0; r0 < R; r0 += T) {
+        const size_t r1 = R - r0 < T ? R : r0 + T;
+        for (size_t c0 = 0; c0 < C; c0 += T) {
+            const size_t c1 = C - c0 < T ? C : c0 + T;
+            if (es == 4) {
+                const uint32_t *i = (const uint32_t *)(const void *)src;
+                uint32_t *o = (uint32_t *)(void *)dst;
+                for (size_t c = c0; c < c1; c++)
+                    for (size_t r = r0; r < r1; r++) o[c * R + r] = i[r * C + c];
+            } else if (es == 1) {
+                for (size_t c = c0; c < c1; c++)
+                    for (size_t r = r0; r < r1; r++) dst[c * R + r] = src[r * C + c];
+            } else {
+                for (size_t c = c0; c < c1; c++)
+                    for (size_t r = r0; r < r1; r++)
+                        memcpy(dst + (c * R + r) * es, src + (r * C + c) * es, es);
+            }
+        }
+    }
+}
+
+/* Drops size-1 dimensions and merges input dimensions that stay adjacent
+ * and in order under perm; returns the new rank. */
+static int transpose_collapse(int ndim, const int32_t *in_dims, const int *perm, int32_t *cd,
+                              int *cp) {
+    int keep[EMBER_MAX_DIMS], map[EMBER_MAX_DIMS], n = 0;
+    for (int i = 0; i < ndim; i++) {
+        keep[i] = in_dims[i] != 1;
+        map[i] = -1;
+    }
+    /* Output order of the kept input dims, merging runs i, i+1 in perm. */
+    int order[EMBER_MAX_DIMS], m = 0;
+    for (int k = 0; k < ndim; k++)
+        if (keep[perm[k]]) order[m++] = perm[k];
+    /* Group: a new group starts unless order[k] == order[k-1] + 1 with every
+     * input dim between them dropped... (only direct successors merge). */
+    int32_t gdim[EMBER_MAX_DIMS];
+    int gfirst[EMBER_MAX_DIMS], ng = 0;
+    for (int k = 0; k < m; k++) {
+        int prev = k ? order[k - 1] : -2;
+        int succ = 0;
+        if (k) {
+            succ = 1;
+            for (int j = prev + 1; j < order[k]; j++) if (keep[j]) succ = 0;
+            if (order[k] < prev) succ = 0;
+        }
+        if (succ) gdim[ng - 1] *= in_dims[order[k]];
+        else { gfirst[ng] = order[k]; gdim[ng] = in_dims[order[k]]; ng++; }
+    }
+    /* Groups in input order give the collapsed input shape. */
+    for (int g = 0; g < ng; g++) {
+        int rank = 0;
+        for (int h = 0; h < ng; h++) if (gfirst[h] < gfirst[g]) rank++;
+        map[g] = rank;
+        cd[rank] = gdim[g];
+    }
+    for (int g = 0; g < ng; g++) cp[g] = map[g];
+    n = ng;
+    return n;
+}
+
 /* Moves elements of size es from src (shape in_dims) to dst so that
  * dst[i0..in-1] = src at index j with j[perm[k]] = i[k]. */
 static void transpose_bytes(int ndim, const int32_t *in_dims, const int *perm, size_t es,
@@ -106,7 +171,21 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     if (y->mem == EMBER_MEM_DYNAMIC) EMBER_CHECK(resize_output(ctx, node));
     int perm[EMBER_MAX_DIMS];
     EMBER_CHECK(read_perm(ctx, node, perm));
-    transpose_bytes(x->ndim, x->dims, perm, ember_type_size(x->type), x->data, y->data);
+    int32_t cd[EMBER_MAX_DIMS];
+    int cp[EMBER_MAX_DIMS];
+    const int n = transpose_collapse(x->ndim, x->dims, perm, cd, cp);
+    const size_t es = ember_type_size(x->type);
+    if (ember_num_elements(x) == 0) return EMBER_OK;
+    if (n == 2 && cp[0] == 1) {
+        transpose_2d_bytes((size_t)cd[0], (size_t)cd[1], es, x->data, y->data);
+    } else if (n == 3 && cp[0] == 0 && cp[1] == 2) {
+        const size_t mat = (size_t)cd[1] * (size_t)cd[2] * es;
+        for (int32_t b = 0; b < cd[0]; b++)
+            transpose_2d_bytes((size_t)cd[1], (size_t)cd[2], es,
+                               (const char *)x->data + (size_t)b * mat, (char *)y->data + (size_t)b * mat);
+    } else {
+        transpose_bytes(n, cd, cp, es, x->data, y->data);
+    }
     return EMBER_OK;
 }
 
