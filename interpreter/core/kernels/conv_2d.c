@@ -68,22 +68,36 @@ static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *b
                                     ptrdiff_t *lda) {
     const im2col_arg *a = (const im2col_arg *)varg;
     const conv_shape *s = a->s;
-    const int32_t Cg = s->Cg;
-    const size_t K = (size_t)s->KH * s->KW * Cg;
+    const int32_t Cg = s->Cg, KW = s->KW, span = KW * Cg;
+    const size_t K = (size_t)s->KH * KW * Cg;
+    const float *img = a->img + (size_t)a->g * Cg;
+    int32_t oy = m0 / s->OW, ox = m0 % s->OW;
     for (int32_t i = 0; i < mc; i++) {
-        const int32_t m = m0 + i, oy = m / s->OW, ox = m % s->OW;
         float *row = buf + (size_t)i * K;
-        for (int32_t ky = 0; ky < s->KH; ky++) {
+        const int32_t ix0 = ox * s->stride_w - s->pad_w;
+        /* all taps of a filter row inside the image and adjacent in memory */
+        const int whole = ix0 >= 0 && ix0 + (KW - 1) * s->dil_w < s->W;
+        const int contiguous = whole && (s->dil_w == 1 || KW == 1) && Cg == s->C;
+        for (int32_t ky = 0; ky < s->KH; ky++, row += span) {
             const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
-            for (int32_t kx = 0; kx < s->KW; kx++, row += Cg) {
-                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
-                if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
-                    memset(row, 0, sizeof(float) * (size_t)Cg);
-                } else {
-                    memcpy(row, a->img + ((size_t)iy * s->W + ix) * s->C + (size_t)a->g * Cg,
-                           sizeof(float) * (size_t)Cg);
-                }
+            if (iy < 0 || iy >= s->H) {
+                ember_zero_f32(row, span);
+                continue;
             }
+            const float *src = img + ((size_t)iy * s->W + ix0) * s->C;
+            if (contiguous) {
+                ember_copy_f32(row, src, span);
+                continue;
+            }
+            for (int32_t kx = 0; kx < KW; kx++) {
+                const int32_t ix = ix0 + kx * s->dil_w;
+                if (ix < 0 || ix >= s->W) ember_zero_f32(row + kx * Cg, Cg);
+                else ember_copy_f32(row + kx * Cg, src + (ptrdiff_t)kx * s->dil_w * s->C, Cg);
+            }
+        }
+        if (++ox == s->OW) {
+            ox = 0;
+            oy++;
         }
     }
     *lda = (ptrdiff_t)K;

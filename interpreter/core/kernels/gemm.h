@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ember_kernel.h"
 
@@ -154,5 +155,23 @@ void ember_tconv_run(ember_context *ctx, const ember_node *node, ember_tconv *t,
 
 /* Plain helpers shared by the family. */
 static inline int32_t ember_ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+/* Copies n floats; short copies (im2col taps) stay inline instead of
+ * becoming memcpy calls. */
+static inline void ember_copy_f32(float *dst, const float *src, int32_t n) {
+#if defined(__GNUC__)
+    typedef float ember_v4u __attribute__((vector_size(16), aligned(4), may_alias));
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) *(ember_v4u *)(dst + i) = *(const ember_v4u *)(src + i);
+    if (n - i >= 2) { dst[i] = src[i]; dst[i + 1] = src[i + 1]; i += 2; }
+    if (n - i >= 1) dst[i] = src[i];
+#else
+    memcpy(dst, src, sizeof(float) * (size_t)n);
+#endif
+}
+
+static inline void ember_zero_f32(float *dst, int32_t n) {
+    for (int32_t i = 0; i < n; i++) dst[i] = 0.0f;
+}
 
 #endif /* EMBER_GEMM_H */
