@@ -902,3 +902,33 @@ def test_resize_errors():
     fails(*single("RESIZE_NEAREST_NEIGHBOR", x, [np.array([4, -1], np.int32)], dyn=(1,)))
     fails(*single("RESIZE_BILINEAR", data([2, 2, 1]), [np.array([4, 4], np.int32)]))
     fails(*single("RESIZE_BILINEAR", x, [np.array([4, 4, 1], np.int32)]))
+
+
+# ---------------------------------------------------------- hostile models
+
+def test_hostile_values_are_errors():
+    x = data([2, 3])
+    big = 1 << 30
+    fails(*single("TILE", x, [np.array([big, big], np.int32)]))
+    fails(*single("TILE", x, [np.array([big, big], np.int64)], dyn=(1,)))
+    fails(*single("TILE", x, [np.array([-1, 1], np.int32)]))
+    fails(*single("BROADCAST_TO", data([1]), [np.array([big, big, big], np.int64)]))
+    fails(*single("RESHAPE", x, [np.array([big, big, 0, -1], np.int32)]))
+    fails(*single("STRIDED_SLICE", x, [np.zeros(9, np.int32), np.ones(9, np.int32),
+                                       np.ones(9, np.int32)]))
+    fails(*single("PAD", x, [np.array([[2**31 - 2, 5], [0, 0]], np.int64)]))
+    fails(*single("SPACE_TO_BATCH_ND", data([1, 4, 4, 1]), [np.array([big, 4], np.int32),
+                                                            np.zeros([2, 2], np.int32)]))
+    b = ModelBuilder()
+    d = b.const("dims", np.array([2, -3], np.int32))
+    v = b.input("v", [], "float32")
+    y = b.tensor("y", [], "float32")
+    b.op("FILL", [d, v], [y])
+    b.output(y)
+    fails(b.build(), [np.array(1.0, np.float32)])
+    b = ModelBuilder()
+    ins = [b.const(n, np.array(v, np.int64)) for n, v in zip("sld", (-2**62, 2**62, 1))]
+    y = b.tensor("y", [], "int64")
+    b.op("RANGE", ins, [y])
+    b.output(y)
+    fails(b.build(), [])
