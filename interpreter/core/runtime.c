@@ -396,10 +396,12 @@ static ember_status plan_arena(ember_context *ctx) {
     int32_t nt = ctx->n_tensors, nn = ctx->n_nodes;
     int32_t end = nn;    /* outputs live past the last node */
     for (int32_t i = 0; i < nt; i++) { ctx->first_use[i] = INT32_MAX; ctx->last_use[i] = -1; }
+    /* Inputs live for the whole run: a caller sets them once and may invoke
+     * again (as TFLite allows) without their memory having been reused. */
     for (int32_t i = 0; i < ctx->def->n_inputs; i++) {
         int32_t t = ctx->def->inputs[i];
         ctx->first_use[t] = 0;
-        if (ctx->last_use[t] < 0) ctx->last_use[t] = 0;
+        ctx->last_use[t] = end;
     }
     for (int32_t n = 0; n < nn; n++) {
         const ember_node *node = &ctx->nodes[n];
