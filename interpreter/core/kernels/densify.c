@@ -177,17 +177,6 @@ void ember_densify(const ember_sparsity *sp, int ndim, const int32_t *dims,
     walk(&s, 0, 0);
 }
 
-/* Until the loader provides ember_tensor_sparsity(), a weak stand-in that
- * reports every tensor as dense keeps the library linkable (DENSIFY then
- * fails in prepare with a clear message). The loader's definition wins. */
-#if defined(__GNUC__) && !defined(EMBER_NO_WEAK_SPARSITY_STUB)
-__attribute__((weak)) const ember_sparsity *ember_tensor_sparsity(ember_context *ctx,
-                                                                  int32_t tensor_index) {
-    (void)ctx;
-    (void)tensor_index;
-    return NULL;
-}
-#endif
 
 /* ---- glue --------------------------------------------------------------- */
 

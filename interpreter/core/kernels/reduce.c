@@ -13,9 +13,10 @@
  * reduced dimensions (size-1 dims dropped, neighbours with the same status
  * merged). When the innermost run is kept — e.g. MEAN over H,W of NHWC,
  * compressed to [N, H*W, C] — each input row is accumulated element-wise
- * into its output row, a contiguous loop the compiler vectorises; the
- * channel range is split across threads for large inputs. When the innermost
- * run is reduced each row is folded to one value first.
+ * into its output row (which stays in L1), a contiguous loop the compiler
+ * vectorises. When the innermost run is reduced each row is folded to one
+ * value with independent partial results. Large inputs whose outermost run
+ * is kept (the batch) are split across threads.
  */
 #include <float.h>
 #include <string.h>
@@ -100,42 +101,89 @@ static void make_plan(const ember_tensor *x, const uint8_t *mask, reduce_plan *p
 
 /* ---- maths -------------------------------------------------------------- */
 
-/* Accumulates `in` into `acc` (pre-filled with the identity) over the slice
- * [lo, hi): of the inner run when it is kept, of the outermost run otherwise
- * (callers only split the outermost run when it is kept). */
-#define DEFINE_REDUCE(NAME, TIN, TACC, COMBINE)                                     \
-    static void NAME(const reduce_plan *p, const TIN *in, TACC *acc,                 \
-                     int64_t lo, int64_t hi, int split_outer) {                      \
+/* Accumulates `in` into `acc` (pre-filled with the identity) for the
+ * outermost run's positions [lo, hi) (threads split it only when it is kept).
+ *   _row:  dst[i] = f(dst[i], src[i])  — the inner run is kept; restrict-
+ *          qualified so the compiler vectorises it.
+ *   _fold: f over a contiguous inner run that is reduced, in REDUCE_LANES
+ *          independent partial results (vectorisable, and no long serial
+ *          dependency chain), combined at the end. */
+#define REDUCE_LANES 8
+#define DEFINE_REDUCE(NAME, TIN, TACC, F)                                            \
+    static void NAME##_row(TACC *restrict dst, const TIN *restrict src, int64_t n) {  \
+        for (int64_t i = 0; i < n; i++) dst[i] = F(dst[i], (TACC)src[i]);            \
+    }                                                                                \
+    static void NAME##_row4(TACC *restrict dst, const TIN *restrict s0,               \
+                            const TIN *restrict s1, const TIN *restrict s2,           \
+                            const TIN *restrict s3, int64_t n) {                      \
+        for (int64_t i = 0; i < n; i++)                                              \
+            dst[i] = F(dst[i], F(F((TACC)s0[i], (TACC)s1[i]),                        \
+                                 F((TACC)s2[i], (TACC)s3[i])));                      \
+    }                                                                                \
+    /* R consecutive rows of n, all reduced into the same output row */            \
+    static void NAME##_rows(TACC *dst, const TIN *src, int64_t n, int64_t R) {        \
+        int64_t r = 0;                                                               \
+        for (; r + 4 <= R; r += 4, src += 4 * n)                                     \
+            NAME##_row4(dst, src, src + n, src + 2 * n, src + 3 * n, n);             \
+        for (; r < R; r++, src += n) NAME##_row(dst, src, n);                        \
+    }                                                                                \
+    static TACC NAME##_fold(TACC a, const TIN *restrict src, int64_t n) {            \
+        int64_t i = 0;                                                               \
+        if (n >= 2 * REDUCE_LANES) {                                                 \
+            TACC part[REDUCE_LANES];                                                 \
+            for (int k = 0; k < REDUCE_LANES; k++) part[k] = (TACC)src[k];           \
+            for (i = REDUCE_LANES; i + REDUCE_LANES <= n; i += REDUCE_LANES)         \
+                for (int k = 0; k < REDUCE_LANES; k++)                               \
+                    part[k] = F(part[k], (TACC)src[i + k]);                          \
+            for (int k = 0; k < REDUCE_LANES; k++) a = F(a, part[k]);                \
+        }                                                                            \
+        for (; i < n; i++) a = F(a, (TACC)src[i]);                                   \
+        return a;                                                                    \
+    }                                                                                \
+    static void NAME(const reduce_plan *p, const TIN *in, TACC *acc, int64_t lo,      \
+                     int64_t hi) {                                                   \
         const int m = p->m;                                                          \
         const int64_t L = p->c[m - 1];                                               \
-        int64_t idx[EMBER_MAX_DIMS] = {0};                                           \
-        int64_t outer = 1;                                                           \
-        for (int d = 0; d < m - 1; d++) outer *= p->c[d];                            \
-        int64_t first = 0;                                                           \
-        if (split_outer) {                                                           \
-            int64_t per0 = m > 1 ? outer / p->c[0] : 1;                              \
-            idx[0] = lo;                                                             \
-            first = lo * per0;                                                       \
-            outer = (hi - lo) * per0;                                                \
+        const int inner_kept = !p->red[m - 1];                                       \
+        if (m == 1) {                                                                \
+            if (inner_kept) NAME##_row(acc, in, L);                                  \
+            else acc[0] = NAME##_fold(acc[0], in, L);                                \
+            return;                                                                  \
         }                                                                            \
-        int64_t ooff = split_outer ? lo * p->os[0] : 0;                              \
-        for (int64_t o = 0; o < outer; o++) {                                        \
-            const TIN *row = in + (first + o) * L;                                   \
-            if (!p->red[m - 1]) {                                                    \
-                TACC *dst = acc + ooff;                                              \
-                for (int64_t i = lo; i < hi; i++) {                                  \
-                    TACC a = dst[i];                                                 \
-                    TIN v = row[i];                                                  \
-                    dst[i] = COMBINE;                                                \
-                }                                                                    \
-            } else {                                                                 \
-                TACC a = acc[ooff];                                                  \
-                for (int64_t i = 0; i < L; i++) {                                    \
-                    TIN v = row[i];                                                  \
-                    a = COMBINE;                                                     \
-                }                                                                    \
-                acc[ooff] = a;                                                       \
+        int64_t idx[EMBER_MAX_DIMS] = {0};                                           \
+        if (inner_kept && p->red[m - 2]) {                                           \
+            /* [.., R reduced, L kept]: blocks of R rows share one output row */     \
+            const int64_t R = p->c[m - 2];                                           \
+            if (m == 2) {                                                            \
+                NAME##_rows(acc, in, L, R);                                          \
+                return;                                                              \
             }                                                                        \
+            int64_t per = 1;                                                         \
+            for (int d = 1; d < m - 2; d++) per *= p->c[d];                          \
+            const int64_t groups = (hi - lo) * per;                                  \
+            const TIN *src = in + lo * per * R * L;                                  \
+            int64_t goff = lo * p->os[0];                                            \
+            idx[0] = lo;                                                             \
+            for (int64_t g = 0; g < groups; g++, src += R * L) {                     \
+                NAME##_rows(acc + goff, src, L, R);                                  \
+                for (int d = m - 3; d >= 0; d--) {                                   \
+                    goff += p->os[d];                                                \
+                    if (++idx[d] < p->c[d]) break;                                   \
+                    goff -= p->os[d] * p->c[d];                                      \
+                    idx[d] = 0;                                                      \
+                }                                                                    \
+            }                                                                        \
+            return;                                                                  \
+        }                                                                            \
+        int64_t per0 = 1;                                                            \
+        for (int d = 1; d < m - 1; d++) per0 *= p->c[d];                             \
+        const int64_t rows = (hi - lo) * per0;                                       \
+        const TIN *row = in + lo * per0 * L;                                         \
+        int64_t ooff = lo * p->os[0];                                                \
+        idx[0] = lo;                                                                 \
+        for (int64_t o = 0; o < rows; o++, row += L) {                               \
+            if (inner_kept) NAME##_row(acc + ooff, row, L);                          \
+            else acc[ooff] = NAME##_fold(acc[ooff], row, L);                         \
             for (int d = m - 2; d >= 0; d--) { /* odometer over outer runs */       \
                 ooff += p->os[d];                                                    \
                 if (++idx[d] < p->c[d]) break;                                       \
@@ -147,25 +195,33 @@ static void make_plan(const ember_tensor *x, const uint8_t *mask, reduce_plan *p
 
 /* Integer sums and products wrap (two's complement) like TFLite's int maths;
  * they go through unsigned arithmetic to stay defined in C. */
-DEFINE_REDUCE(sum_f32, float, float, a + v)
-DEFINE_REDUCE(sum_i32, int32_t, int32_t, (int32_t)((uint32_t)a + (uint32_t)v))
-DEFINE_REDUCE(sum_i32_i64, int32_t, int64_t, a + v)
-DEFINE_REDUCE(sum_i64, int64_t, int64_t, (int64_t)((uint64_t)a + (uint64_t)v))
-DEFINE_REDUCE(prod_f32, float, float, a * v)
-DEFINE_REDUCE(prod_i32, int32_t, int32_t, (int32_t)((uint32_t)a * (uint32_t)v))
-DEFINE_REDUCE(prod_i64, int64_t, int64_t, (int64_t)((uint64_t)a * (uint64_t)v))
-DEFINE_REDUCE(max_f32, float, float, v > a ? v : a)
-DEFINE_REDUCE(max_i32, int32_t, int32_t, v > a ? v : a)
-DEFINE_REDUCE(max_i64, int64_t, int64_t, v > a ? v : a)
-DEFINE_REDUCE(max_i8, int8_t, int8_t, v > a ? v : a)
-DEFINE_REDUCE(max_u8, uint8_t, uint8_t, v > a ? v : a)
-DEFINE_REDUCE(max_i16, int16_t, int16_t, v > a ? v : a)
-DEFINE_REDUCE(min_f32, float, float, v < a ? v : a)
-DEFINE_REDUCE(min_i32, int32_t, int32_t, v < a ? v : a)
-DEFINE_REDUCE(min_i64, int64_t, int64_t, v < a ? v : a)
-DEFINE_REDUCE(min_i8, int8_t, int8_t, v < a ? v : a)
-DEFINE_REDUCE(min_u8, uint8_t, uint8_t, v < a ? v : a)
-DEFINE_REDUCE(min_i16, int16_t, int16_t, v < a ? v : a)
+#define F_ADD(a, v) ((a) + (v))
+#define F_MUL(a, v) ((a) * (v))
+#define F_ADD32(a, v) ((int32_t)((uint32_t)(a) + (uint32_t)(v)))
+#define F_ADD64(a, v) ((int64_t)((uint64_t)(a) + (uint64_t)(v)))
+#define F_MUL32(a, v) ((int32_t)((uint32_t)(a) * (uint32_t)(v)))
+#define F_MUL64(a, v) ((int64_t)((uint64_t)(a) * (uint64_t)(v)))
+#define F_MAX(a, v) ((v) > (a) ? (v) : (a))
+#define F_MIN(a, v) ((v) < (a) ? (v) : (a))
+DEFINE_REDUCE(sum_f32, float, float, F_ADD)
+DEFINE_REDUCE(sum_i32, int32_t, int32_t, F_ADD32)
+DEFINE_REDUCE(sum_i32_i64, int32_t, int64_t, F_ADD64)
+DEFINE_REDUCE(sum_i64, int64_t, int64_t, F_ADD64)
+DEFINE_REDUCE(prod_f32, float, float, F_MUL)
+DEFINE_REDUCE(prod_i32, int32_t, int32_t, F_MUL32)
+DEFINE_REDUCE(prod_i64, int64_t, int64_t, F_MUL64)
+DEFINE_REDUCE(max_f32, float, float, F_MAX)
+DEFINE_REDUCE(max_i32, int32_t, int32_t, F_MAX)
+DEFINE_REDUCE(max_i64, int64_t, int64_t, F_MAX)
+DEFINE_REDUCE(max_i8, int8_t, int8_t, F_MAX)
+DEFINE_REDUCE(max_u8, uint8_t, uint8_t, F_MAX)
+DEFINE_REDUCE(max_i16, int16_t, int16_t, F_MAX)
+DEFINE_REDUCE(min_f32, float, float, F_MIN)
+DEFINE_REDUCE(min_i32, int32_t, int32_t, F_MIN)
+DEFINE_REDUCE(min_i64, int64_t, int64_t, F_MIN)
+DEFINE_REDUCE(min_i8, int8_t, int8_t, F_MIN)
+DEFINE_REDUCE(min_u8, uint8_t, uint8_t, F_MIN)
+DEFINE_REDUCE(min_i16, int16_t, int16_t, F_MIN)
 
 #define FILL(T, ptr, n, val)                                                          \
     do { T *f_ = (T *)(ptr); for (int64_t i_ = 0; i_ < (n); i_++) f_[i_] = (val); } while (0)
@@ -177,44 +233,42 @@ typedef struct reduce_job {
     const void *in;
     void *acc;
     int kind, type, acc64;
-    int split_outer;
-    int64_t range;                      /* length of the split run */
+    int64_t range;                      /* positions of the outermost run */
 } reduce_job;
 
 static void run_slice(const reduce_job *j, int64_t lo, int64_t hi) {
     const reduce_plan *p = j->p;
-    int so = j->split_outer;
     switch (j->kind) {
     case R_SUM:
     case R_MEAN:
-        if (j->type == EMBER_TensorType_FLOAT32) sum_f32(p, j->in, j->acc, lo, hi, so);
-        else if (j->type == EMBER_TensorType_INT32 && j->acc64) sum_i32_i64(p, j->in, j->acc, lo, hi, so);
-        else if (j->type == EMBER_TensorType_INT32) sum_i32(p, j->in, j->acc, lo, hi, so);
-        else sum_i64(p, j->in, j->acc, lo, hi, so);
+        if (j->type == EMBER_TensorType_FLOAT32) sum_f32(p, j->in, j->acc, lo, hi);
+        else if (j->type == EMBER_TensorType_INT32 && j->acc64) sum_i32_i64(p, j->in, j->acc, lo, hi);
+        else if (j->type == EMBER_TensorType_INT32) sum_i32(p, j->in, j->acc, lo, hi);
+        else sum_i64(p, j->in, j->acc, lo, hi);
         break;
     case R_PROD:
-        if (j->type == EMBER_TensorType_FLOAT32) prod_f32(p, j->in, j->acc, lo, hi, so);
-        else if (j->type == EMBER_TensorType_INT32) prod_i32(p, j->in, j->acc, lo, hi, so);
-        else prod_i64(p, j->in, j->acc, lo, hi, so);
+        if (j->type == EMBER_TensorType_FLOAT32) prod_f32(p, j->in, j->acc, lo, hi);
+        else if (j->type == EMBER_TensorType_INT32) prod_i32(p, j->in, j->acc, lo, hi);
+        else prod_i64(p, j->in, j->acc, lo, hi);
         break;
     case R_MAX:
         switch (j->type) {
-        case EMBER_TensorType_FLOAT32: max_f32(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT32: max_i32(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT64: max_i64(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT8: max_i8(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_UINT8: max_u8(p, j->in, j->acc, lo, hi, so); break;
-        default: max_i16(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_FLOAT32: max_f32(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT32: max_i32(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT64: max_i64(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT8: max_i8(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_UINT8: max_u8(p, j->in, j->acc, lo, hi); break;
+        default: max_i16(p, j->in, j->acc, lo, hi); break;
         }
         break;
     default:
         switch (j->type) {
-        case EMBER_TensorType_FLOAT32: min_f32(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT32: min_i32(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT64: min_i64(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_INT8: min_i8(p, j->in, j->acc, lo, hi, so); break;
-        case EMBER_TensorType_UINT8: min_u8(p, j->in, j->acc, lo, hi, so); break;
-        default: min_i16(p, j->in, j->acc, lo, hi, so); break;
+        case EMBER_TensorType_FLOAT32: min_f32(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT32: min_i32(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT64: min_i64(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_INT8: min_i8(p, j->in, j->acc, lo, hi); break;
+        case EMBER_TensorType_UINT8: min_u8(p, j->in, j->acc, lo, hi); break;
+        default: min_i16(p, j->in, j->acc, lo, hi); break;
         }
         break;
     }
@@ -222,9 +276,7 @@ static void run_slice(const reduce_job *j, int64_t lo, int64_t hi) {
 
 static void reduce_task(void *arg, int task, int n_tasks) {
     const reduce_job *j = arg;
-    /* slice boundaries on multiples of 16 elements to keep rows aligned */
     int64_t chunk = (j->range + n_tasks - 1) / n_tasks;
-    if (!j->split_outer) chunk = (chunk + 15) & ~(int64_t)15;
     int64_t lo = (int64_t)task * chunk, hi = lo + chunk;
     if (hi > j->range) hi = j->range;
     if (lo < hi) run_slice(j, lo, hi);
@@ -339,30 +391,14 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     void *acc = acc64 ? node->scratch[0] : y->data;
     fill_identity(d->kind, acc64 ? EMBER_TensorType_INT64 : x->type, acc, p.n_out);
     if (p.n_in > 0) {
-        reduce_job j = { &p, x->data, acc, d->kind, x->type, acc64, 0, 0 };
-        int m = p.m;
-        if (!p.red[m - 1]) {
-            j.range = p.c[m - 1];
-        } else if (m > 1 && !p.red[0]) {
-            j.split_outer = 1;
-            j.range = p.c[0];
-        } else {
-            j.range = 0;
-        }
-        int tasks = 1;
-        int nt = ember_num_threads(ctx);
-        if (j.range > 0 && nt > 1 && p.n_in >= 65536) {
-            int64_t max_tasks = j.split_outer ? j.range : (j.range + 15) / 16;
-            tasks = (int)(max_tasks < nt ? max_tasks : nt);
-        }
-        if (tasks > 1) {
-            ember_parallel_for(ctx, tasks, reduce_task, &j);
-        } else {
-            int64_t lo = 0, hi = j.range;
-            if (!j.split_outer && p.red[m - 1]) { lo = 0; hi = 0; }
-            if (!p.red[m - 1]) { lo = 0; hi = p.c[m - 1]; }
-            run_slice(&j, lo, hi);
-        }
+        reduce_job j = { &p, x->data, acc, d->kind, x->type, acc64, p.c[0] };
+        /* Threads take disjoint slices of the outermost run when it is kept
+         * (e.g. the batch of [N, H*W, C]); only worth it for big inputs. */
+        int tasks = 1, nt = ember_num_threads(ctx);
+        if (p.m > 1 && !p.red[0] && nt > 1 && p.n_in >= (1 << 18))
+            tasks = (int)(p.c[0] < nt ? p.c[0] : nt);
+        if (tasks > 1) ember_parallel_for(ctx, tasks, reduce_task, &j);
+        else run_slice(&j, 0, p.c[0]);
     }
     if (d->kind == R_MEAN) {
         int64_t cnt = p.count;
