@@ -145,16 +145,22 @@ static ember_status load_tensor(loader *L, ember_tensor_def *td, const ember_fb_
                    shape.len, EMBER_MAX_DIMS);
     td->ndim = (int32_t)shape.len;
     uint64_t count = 1;
+    int too_big = 0, has_zero = 0;
     for (uint32_t i = 0; i < shape.len; i++) {
         int64_t d = fb_vec_int(&shape, i, 4, 1);
         if (d < 0)
             return bad(L, "tensor %d '%s' has negative dimension %lld", (int)index, td->name,
                        (long long)d);
         td->dims[i] = (int32_t)d;
-        count *= (uint64_t)d;
-        if (count > ((uint64_t)1 << 40))
-            return bad(L, "tensor %d '%s' has too many elements", (int)index, td->name);
+        /* checked before multiplying: count <= 2^40 times d < 2^31 can wrap a
+         * uint64 (e.g. [2^20, 2^20, 2^24] -> 0). A zero anywhere: empty. */
+        if (d == 0) has_zero = 1;
+        else if (!too_big && count > ((uint64_t)1 << 40) / (uint64_t)d) too_big = 1;
+        else if (!too_big) count *= (uint64_t)d;
     }
+    if (has_zero) count = 0;
+    else if (too_big)
+        return bad(L, "tensor %d '%s' has too many elements", (int)index, td->name);
     fb_vec sig = fb_vector(t, EMBER_Tensor_shape_signature, 4);
     if (sig.len) {
         if (sig.len != shape.len)
@@ -234,6 +240,37 @@ static ember_status load_op(loader *L, ember_subgraph_def *sg, ember_op_def *op,
     return EMBER_OK;
 }
 
+/* Every tensor a node reads must hold data by then: a constant, a subgraph
+ * input, a variable, or an output of an earlier node. Anything else would be
+ * read uninitialised (e.g. CONV weights or a RESHAPE shape with no buffer). */
+static ember_status check_dataflow(loader *L, ember_subgraph_def *sg) {
+    uint8_t *ready = zalloc((size_t)sg->n_tensors, 1);
+    if (!ready) return EMBER_ERR_NOMEM;
+    for (int32_t t = 0; t < sg->n_tensors; t++) {
+        const ember_tensor_def *td = &sg->tensors[t];
+        int empty = 0;
+        for (int32_t d = 0; d < td->ndim; d++) empty |= td->dims[d] == 0;
+        ready[t] = td->data || td->is_variable || empty;
+    }
+    for (int32_t i = 0; i < sg->n_inputs; i++) ready[sg->inputs[i]] = 1;
+    ember_status st = EMBER_OK;
+    for (int32_t n = 0; n < sg->n_ops && st == EMBER_OK; n++) {
+        const ember_op_def *op = &sg->ops[n];
+        for (int32_t k = 0; k < op->n_inputs; k++) {
+            int32_t t = op->inputs[k];
+            if (t >= 0 && !ready[t]) {
+                st = bad(L, "subgraph '%s' node %d input %d: tensor %d '%s' is read but never "
+                         "written (not a constant, subgraph input, variable or output of an "
+                         "earlier node)", sg->name, (int)n, (int)k, (int)t, sg->tensors[t].name);
+                break;
+            }
+        }
+        for (int32_t k = 0; k < op->n_outputs; k++) ready[op->outputs[k]] = 1;
+    }
+    free(ready);
+    return st;
+}
+
 static ember_status load_subgraph(loader *L, ember_subgraph_def *sg, const ember_fb_table *t,
                                   int32_t index) {
     ember_status st = EMBER_OK;
@@ -263,7 +300,7 @@ static ember_status load_subgraph(loader *L, ember_subgraph_def *sg, const ember
         ember_fb_table ot = fb_vec_table(&ops, i);
         EMBER_CHECK(load_op(L, sg, &sg->ops[i], &ot, (int32_t)i));
     }
-    return EMBER_OK;
+    return check_dataflow(L, sg);
 }
 
 static ember_status load_opcodes(loader *L, const ember_fb_table *root) {

@@ -104,15 +104,17 @@ static ember_status shape_bytes(ember_context *ctx, const ember_tensor *t, int n
         return ember_fail(ctx, EMBER_ERR_MODEL, "tensor '%s': rank %d exceeds %d", t->name,
                           ndim, EMBER_MAX_DIMS);
     uint64_t count = 1;
+    int too_big = 0;
     for (int i = 0; i < ndim; i++) {
         if (dims[i] < 0)
             return ember_fail(ctx, EMBER_ERR_MODEL, "tensor '%s': negative dimension %d",
                               t->name, (int)dims[i]);
-        count *= (uint64_t)dims[i];
-        if (count > ((uint64_t)1 << 40))
-            return ember_fail(ctx, EMBER_ERR_MODEL, "tensor '%s': element count overflows",
-                              t->name);
+        /* check before multiplying: 2^40 * (2^31 - 1) wraps a uint64 */
+        if (dims[i] && count > ((uint64_t)1 << 40) / (uint64_t)dims[i]) too_big = 1;
+        else count *= (uint64_t)dims[i];
     }
+    if (too_big && count)
+        return ember_fail(ctx, EMBER_ERR_MODEL, "tensor '%s': element count overflows", t->name);
     size_t es = ember_type_size(t->type);
     if (!es && count)
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "tensor '%s': type %s has no fixed size",
