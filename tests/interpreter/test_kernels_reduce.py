@@ -239,3 +239,29 @@ def test_arg_bad_axis():
     it = ember.Interpreter(model_content=b.build())
     with pytest.raises(ember.EmberError):
         it.allocate_tensors()
+
+
+# ---- NaN / infinity semantics -----------------------------------------------
+
+_SPECIAL = np.array([[np.nan] + list(range(1, 18)),
+                     [1, np.nan, -np.inf] + list(range(3, 18)),
+                     [-np.inf] * 18,
+                     [np.nan] * 18], np.float32)
+
+
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_arg_nan(op, axis):
+    """NaN never wins (TFLite's NaN-aware comparator); all-NaN gives index 0."""
+    x = _SPECIAL if axis == 1 else _SPECIAL.T.copy()
+    model, _ = _arg_model(op, list(x.shape), "float32", axis, "int32")
+    assert_matches_litert(model, [x])
+
+
+@pytest.mark.parametrize("op", ["REDUCE_MAX", "REDUCE_MIN"])
+def test_reduce_maxmin_inf_nan(op):
+    """Max of all -inf is -inf (LiteRT's default path; its BUILTIN_REF kernel
+    starts from -FLT_MAX instead); NaNs are skipped."""
+    x = _SPECIAL[:3]
+    model, _ = _reduce_model(op, list(x.shape), "float32", [1], False)
+    np.testing.assert_array_equal(run_ember(model, [x])[0], run_litert(model, [x])[0])

@@ -5,9 +5,10 @@
  * int64 with exactly one element; constant or runtime). Output: int32 or
  * int64 as ArgMaxOptions/ArgMinOptions.output_type says, shaped like the
  * input with the axis removed. Ties resolve to the first index: a later
- * element must compare strictly greater (less) to replace the current best,
- * so a leading NaN also stays, as in TFLite.
+ * element must compare strictly greater (less) to replace the current best.
+ * NaNs never win unless all values are NaN (then index 0), as in TFLite.
  */
+#include <math.h>
 #include <string.h>
 
 #include "ember_kernel.h"
@@ -18,7 +19,7 @@ typedef struct argmm_data {
 } argmm_data;
 
 /* For each (outer, inner) position the index along the middle run. */
-#define DEFINE_ARG(NAME, T, CMP)                                                   \
+#define DEFINE_ARG(NAME, T, BETTER_MAX, BETTER_MIN)                                                 \
     static void NAME(const T *in, int64_t outer, int64_t n, int64_t inner,          \
                      int is_max, void *out, int out64) {                            \
         for (int64_t o = 0; o < outer; o++) {                                       \
@@ -29,12 +30,12 @@ typedef struct argmm_data {
                 if (is_max) {                                                       \
                     for (int64_t k = 1; k < n; k++) {                               \
                         T v = base[k * inner + i];                                  \
-                        if (CMP(v, best)) { best = v; bi = k; }                     \
+                        if (BETTER_MAX(v, best)) { best = v; bi = k; }              \
                     }                                                               \
                 } else {                                                            \
                     for (int64_t k = 1; k < n; k++) {                               \
                         T v = base[k * inner + i];                                  \
-                        if (CMP(best, v)) { best = v; bi = k; }                     \
+                        if (BETTER_MIN(v, best)) { best = v; bi = k; }              \
                     }                                                               \
                 }                                                                   \
                 if (out64) ((int64_t *)out)[o * inner + i] = bi;                    \
@@ -43,12 +44,17 @@ typedef struct argmm_data {
         }                                                                           \
     }
 
-#define GT(a, b) ((a) > (b))
-DEFINE_ARG(arg_f32, float, GT)
-DEFINE_ARG(arg_i32, int32_t, GT)
-DEFINE_ARG(arg_i64, int64_t, GT)
-DEFINE_ARG(arg_i8, int8_t, GT)
-DEFINE_ARG(arg_u8, uint8_t, GT)
+/* candidate v replaces the current best b: strictly better only (ties keep the
+ * first index); for floats NaN never wins and anything beats a NaN best, as
+ * TFLite's NaN-aware comparator (all-NaN gives index 0). */
+#define GT(v, b) ((v) > (b))
+#define LT(v, b) ((v) < (b))
+#define GT_NAN(v, b) (!isnan(v) && (isnan(b) || (v) > (b)))
+#define LT_NAN(v, b) (!isnan(v) && (isnan(b) || (v) < (b)))
+DEFINE_ARG(arg_f32, float, GT_NAN, LT_NAN)
+DEFINE_ARG(arg_i32, int32_t, GT, LT)
+DEFINE_ARG(arg_i8, int8_t, GT, LT)
+DEFINE_ARG(arg_u8, uint8_t, GT, LT)
 
 static void *init(ember_context *ctx, ember_node *node) {
     argmm_data *d = ember_alloc_persistent(ctx, sizeof *d);
@@ -126,7 +132,6 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     switch (x->type) {
     case EMBER_TensorType_FLOAT32: arg_f32(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     case EMBER_TensorType_INT32: arg_i32(x->data, outer, n, inner, d->is_max, y->data, o64); break;
-    case EMBER_TensorType_INT64: arg_i64(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     case EMBER_TensorType_INT8: arg_i8(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     default: /* UINT8, BOOL (one byte, 0/1) */
         arg_u8(x->data, outer, n, inner, d->is_max, y->data, o64);

@@ -18,7 +18,7 @@
  * value with independent partial results. Large inputs whose outermost run
  * is kept (the batch) are split across threads.
  */
-#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "ember_kernel.h"
@@ -297,7 +297,7 @@ static void fill_identity(int kind, int type, void *acc, int64_t n) {
     case R_MIN: {
         int mx = kind == R_MAX;
         switch (type) {
-        case EMBER_TensorType_FLOAT32: FILL(float, acc, n, mx ? -FLT_MAX : FLT_MAX); break;
+        case EMBER_TensorType_FLOAT32: FILL(float, acc, n, mx ? -INFINITY : INFINITY); break;
         case EMBER_TensorType_INT32: FILL(int32_t, acc, n, mx ? INT32_MIN : INT32_MAX); break;
         case EMBER_TensorType_INT64: FILL(int64_t, acc, n, mx ? INT64_MIN : INT64_MAX); break;
         case EMBER_TensorType_INT8: FILL(int8_t, acc, n, mx ? INT8_MIN : INT8_MAX); break;
