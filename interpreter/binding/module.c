@@ -58,7 +58,10 @@ static py_interp *get_interp(PyObject *cap) { return PyCapsule_GetPointer(cap, "
 
 static PyObject *raise_status(ember_status st, const char *msg) {
     if (st == EMBER_ERR_NOMEM) return PyErr_NoMemory();
-    PyErr_SetString(EmberError, msg && msg[0] ? msg : "Ember error");
+    /* "replace": a message cut at its buffer's end may split a UTF-8 sequence */
+    const char *m = msg && msg[0] ? msg : "Ember error";
+    PyObject *text = PyUnicode_DecodeUTF8(m, (Py_ssize_t)strlen(m), "replace");
+    if (text) { PyErr_SetObject(EmberError, text); Py_DECREF(text); }
     return NULL;
 }
 
@@ -111,7 +114,9 @@ static PyObject *int_tuple(const int32_t *v, int n) {
     return t;
 }
 
-static PyObject *str_or_empty(const char *s) { return PyUnicode_FromString(s ? s : ""); }
+static PyObject *str_or_empty(const char *s) {
+    return PyUnicode_DecodeUTF8(s ? s : "", (Py_ssize_t)strlen(s ? s : ""), "replace");
+}
 
 /* model_info(model) -> dict: version, description, subgraphs, signatures, metadata */
 static PyObject *py_model_info(PyObject *self, PyObject *args) {

@@ -140,6 +140,39 @@ static int fail(verifier *v, const char *table, const char *field, const char *w
 
 static int verify_table(verifier *v, uint32_t pos, int desc, int depth);
 
+/* Flatbuffer strings are UTF-8; names end up in Python strings and error
+ * messages, so anything else is refused here. */
+static int valid_utf8(const uint8_t *s, uint32_t n) {
+    uint32_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        uint32_t len, cp;
+        if (c < 0x80) { i++; continue; }
+        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        else return 0;
+        if (n - i < len) return 0;
+        for (uint32_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static int verify_string(verifier *v, uint32_t at, const char *table, const char *field) {
+    uint32_t n = 0;
+    const char *s = string_at(v->buf, v->size, at, &n);
+    if (!s) return fail(v, table, field, "string out of bounds or unterminated");
+    if (!valid_utf8((const uint8_t *)s, n)) return fail(v, table, field, "string is not valid UTF-8");
+    return 1;
+}
+
 static int verify_vector(verifier *v, uint32_t at, uint32_t width, uint32_t *len) {
     if (!at || (uint64_t)at + 4 > v->size) return 0;
     *len = fb_u32(v->buf + at);
@@ -165,9 +198,7 @@ static int verify_field(verifier *v, const ember_fb_table *t, const ember_fb_tab
     case EMBER_FB_SCALAR: case EMBER_FB_STRUCT: case EMBER_FB_UNION_TYPE:
         return 1;
     case EMBER_FB_STRING:
-        if (!string_at(v->buf, v->size, target, NULL))
-            return fail(v, td->name, f->name, "string out of bounds or unterminated");
-        return 1;
+        return verify_string(v, target, td->name, f->name);
     case EMBER_FB_TABLE:
         return verify_table(v, target, f->ref, depth + 1);
     case EMBER_FB_UNION: {
@@ -190,8 +221,7 @@ static int verify_field(verifier *v, const ember_fb_table *t, const ember_fb_tab
             uint32_t el = deref(v->buf, v->size, target + 4 + 4 * i);
             if (!el) return fail(v, td->name, f->name, "vector element points outside the file");
             if (f->kind == EMBER_FB_VEC_STRING) {
-                if (!string_at(v->buf, v->size, el, NULL))
-                    return fail(v, td->name, f->name, "string out of bounds or unterminated");
+                if (!verify_string(v, el, td->name, f->name)) return 0;
             } else if (f->kind == EMBER_FB_VEC_TABLE) {
                 if (!verify_table(v, el, f->ref, depth + 1)) return 0;
             }

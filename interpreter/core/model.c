@@ -110,6 +110,11 @@ static ember_status load_quant(loader *L, ember_tensor_def *td, const ember_fb_t
         z[i] = zp.len ? fb_vec_int(&zp, i, 8, 1) : 0;
         if (!(s[i] >= 0.0f) || s[i] > 3.0e38f)      /* also rejects NaN */
             { free(s); free(z); return bad(L, "tensor '%s': scale[%u] is not a finite non-negative number", tname, i); }
+        if (z[i] < INT32_MIN || z[i] > INT32_MAX) {   /* TFLite keeps zero points as int32 */
+            long long zi = (long long)z[i];
+            free(s); free(z);
+            return bad(L, "tensor '%s': zero_point[%u] = %lld is out of int32 range", tname, i, zi);
+        }
     }
     td->q.count = (int32_t)sc.len;
     td->q.scale = s;
@@ -266,6 +271,12 @@ static ember_status check_dataflow(loader *L, ember_subgraph_def *sg) {
             }
         }
         for (int32_t k = 0; k < op->n_outputs; k++) ready[op->outputs[k]] = 1;
+    }
+    for (int32_t i = 0; i < sg->n_outputs && st == EMBER_OK; i++) {
+        int32_t t = sg->outputs[i];
+        if (!ready[t])
+            st = bad(L, "subgraph '%s' output %d: tensor %d '%s' is never written", sg->name,
+                     (int)i, (int)t, sg->tensors[t].name);
     }
     free(ready);
     return st;

@@ -688,3 +688,67 @@ def test_model_without_subgraphs():
 def test_model_from_a_missing_file(tmp_path):
     with pytest.raises(ValueError, match="cannot open"):
         ember.Interpreter(model_path=str(tmp_path / "nope.tflite"))
+
+
+def test_string_that_is_not_utf8():
+    data = add_model().build()
+    p = _field_pos(_root_pos(data), data, MODEL_DESCRIPTION)
+    s = p + struct.unpack_from("<I", data, p)[0]
+    refused(_patch(data, s + 5, "<B", 0xFF), r"Model\.description: string is not valid UTF-8")
+
+
+def test_tensor_name_that_is_not_utf8():
+    b = add_model()
+    data = b.build()
+    i = data.index(b"\0c\0") + 1 if b"\0c\0" in data else data.index(b"c\0")
+    bad = data[:i] + b"\xc3" + data[i + 1:]       # a lone lead byte
+    refused(bad, r"Tensor\.name: string is not valid UTF-8")
+
+
+def test_subgraph_output_never_written():
+    b = ModelBuilder()
+    x = b.input("x", [2], "float32")
+    y = b.tensor("y", [2], "float32")
+    z = b.tensor("z", [2], "float32")
+    b.op("NEG", [x], [y])
+    b.output(y, z)
+    refused(b.build(), r"subgraph 'main' output 1: tensor 2 'z' is never written")
+
+
+def test_while_body_returning_an_unwritten_tensor():
+    # a WHILE body whose output nothing writes would loop on garbage
+    b = ModelBuilder()
+    x = b.input("x", [], "int32")
+    y = b.tensor("y", [], "int32")
+    cond = b.subgraph("cond")
+    ci = cond.input("ci", [], "int32")
+    co = cond.tensor("co", [], "bool")
+    cond.op("LESS", [ci, cond.const("three", np.array(3, np.int32))], [co])
+    cond.output(co)
+    body = b.subgraph("body")
+    body.input("bi", [], "int32")
+    body.output(body.tensor("bo", [], "int32"))
+    b.op("WHILE", [x], [y], options=("WhileOptions", {"cond_subgraph_index": cond.index,
+                                                     "body_subgraph_index": body.index}))
+    b.output(y)
+    refused(b.build(), r"subgraph 'body' output 0: tensor 1 'bo' is never written")
+
+
+def test_long_non_ascii_names_in_error_messages():
+    # messages are cut to a fixed buffer; a cut inside a UTF-8 sequence must not break the error
+    b = ModelBuilder()
+    x = b.input("x", [2], "float32")
+    c = b.const("\u00e9" * 400, np.array([1, 2, 3], np.float32))
+    y = b.tensor("y", [2], "float32")
+    b.op("ADD", [x, c], [y], options=("AddOptions", {}))
+    b.output(y)
+    for k in range(4):
+        m = b.model()
+        m.subgraphs[0].tensors[1].name = "a" * k + "\u00e9" * 400
+        with pytest.raises(ember.EmberError):
+            run(write_model(m))
+
+
+@pytest.mark.parametrize("zp", [2**31, -2**31 - 1, 2**62])
+def test_quant_zero_point_outside_int32(zp):
+    refused(_quant_model([0.5], [zp]), r"tensor 'x': zero_point\[0\] = %d is out of int32 range" % zp)

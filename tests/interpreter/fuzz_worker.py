@@ -1,0 +1,160 @@
+"""Runs many (possibly malformed) models in one process, for test_mutation.py.
+
+stdin: lines ``<id> <model path> <seed>``; the worker makes mutant ``seed`` of
+that model with ``mutate()`` (deterministic: the same name and seed always give
+the same bytes; seed -1 is the model unchanged). For each it prints
+``B <id>`` before touching it and ``E <id> <outcome>`` after, flushed, so a
+parent can tell which model a crash (or hang) happened on. Outcomes:
+``ok`` (loaded, allocated, invoked), ``err`` (EmberError / ValueError),
+``bad:<ExcType>:<message>`` (any other Python exception — also a failure).
+
+Each model is loaded, allocated, its inputs zero-filled in place and invoked.
+Address space is capped (EMBER_FUZZ_MEM_MB, default 4096; not under ASan) so
+that a mutant asking for terabytes fails with an error instead of swapping,
+and SIGALRM (EMBER_FUZZ_TIMEOUT seconds, default 20) kills a hung model.
+"""
+import os
+import random
+import signal
+import struct
+import sys
+
+HOT = 64 * 1024         # flatbuffer tables, vtables and offsets live near the start
+INTERESTING = (0, 1, 2, 3, 4, 7, 8, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF,
+               0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x40000000,
+               0x3FFFFFFF, 0x1000000)
+KINDS = ("truncate", "flip", "word", "word16", "offset", "veclen")
+
+
+def offset_sites(data):
+    """4-aligned positions holding a plausible uoffset (a forward, 4-aligned
+    target inside the file) — table, vector and string references — and the
+    positions they point at (vector/string lengths, table soffsets)."""
+    import numpy as np
+    n = len(data)
+    words = np.frombuffer(data[:n // 4 * 4], "<u4").astype(np.int64)
+    pos = np.arange(len(words), dtype=np.int64) * 4
+    ok = (words >= 4) & (words < n - pos) & ((pos + words) % 4 == 0)
+    sites = pos[ok]
+    targets = (sites + words[ok])
+    targets = targets[targets + 4 <= n]
+    return sites.tolist(), targets.tolist()
+
+
+def _pos(rng, n, width=1):
+    hi = min(n, HOT) if rng.random() < 0.8 else n
+    p = rng.randrange(0, max(1, hi - width + 1))
+    return p - p % width if width > 1 else p
+
+
+def mutate(data, name, seed, sites=None):
+    """Mutant `seed` of model `name` (bytes). Deterministic."""
+    if seed < 0:
+        return bytes(data), "none"
+    rng = random.Random("%s:%d" % (name, seed))
+    kind = KINDS[rng.randrange(len(KINDS))]
+    b = bytearray(data)
+    n = len(b)
+    if n < 16 or kind == "truncate":
+        return bytes(b[:rng.randrange(0, max(1, n))]), "truncate"
+    if kind in ("offset", "veclen"):
+        if sites is None:
+            sites = offset_sites(data)
+        pool = sites[0] if kind == "offset" else sites[1]
+        if not pool:
+            kind = "word"
+    if kind == "flip":
+        for _ in range(rng.randrange(1, 9)):
+            p = _pos(rng, n)
+            b[p] ^= (1 << rng.randrange(8)) if rng.random() < 0.5 else rng.randrange(1, 256)
+    elif kind == "word":
+        for _ in range(rng.randrange(1, 4)):
+            p = _pos(rng, n, 4)
+            v = rng.choice(INTERESTING) if rng.random() < 0.6 else rng.getrandbits(32)
+            struct.pack_into("<I", b, p, v)
+    elif kind == "word16":
+        for _ in range(rng.randrange(1, 4)):
+            p = _pos(rng, n, 2)
+            v = rng.choice((0, 1, 2, 4, 0x7FFF, 0x8000, 0xFFFF, rng.getrandbits(16)))
+            struct.pack_into("<H", b, p, v & 0xFFFF)
+    else:
+        for _ in range(rng.randrange(1, 3)):
+            p = rng.choice(pool)
+            v = struct.unpack_from("<I", b, p)[0]
+            choices = (v + 4, v - 4, v + 4 * rng.randrange(-64, 65), v * 2, v // 2, v + 1,
+                       n - p, n - p - 4, n, rng.choice(INTERESTING), v ^ (1 << rng.randrange(32)))
+            struct.pack_into("<I", b, p, rng.choice(choices) & 0xFFFFFFFF)
+    return bytes(b), kind
+
+
+def _limit_memory():
+    mb = int(os.environ.get("EMBER_FUZZ_MEM_MB", "4096"))
+    if not mb or "asan" in os.environ.get("LD_PRELOAD", ""):
+        return
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def run_one(ember, data):
+    it = ember.Interpreter(model_content=data)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        try:
+            it.tensor(d["index"])().fill(0)
+        except (ValueError, TypeError):
+            pass            # string / resource / empty tensors: leave as they are
+    it.invoke()
+    for d in it.get_output_details():
+        try:
+            it.get_tensor(d["index"])
+        except (ValueError, TypeError):
+            pass
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--write":
+        # reproducer: fuzz_worker.py --write MODEL SEED OUT
+        with open(sys.argv[2], "rb") as f:
+            data, kind = mutate(f.read(), os.path.basename(sys.argv[2]), int(sys.argv[3]))
+        with open(sys.argv[4], "wb") as f:
+            f.write(data)
+        print("wrote %s (%s, %d bytes)" % (sys.argv[4], kind, len(data)))
+        return
+    _limit_memory()
+    import ember
+    timeout = int(os.environ.get("EMBER_FUZZ_TIMEOUT", "20"))
+    cache = {}
+    out = sys.stdout
+    for line in sys.stdin:
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        ident, path, seed = parts[0], parts[1], int(parts[2])
+        if path not in cache:
+            with open(path, "rb") as f:
+                raw = f.read()
+            cache[path] = (raw, offset_sites(raw))
+        raw, sites = cache[path]
+        data, _kind = mutate(raw, os.path.basename(path), seed, sites)
+        out.write("B %s\n" % ident)
+        out.flush()
+        signal.alarm(timeout)
+        try:
+            run_one(ember, data)
+            outcome = "ok"
+        except (ember.EmberError, ValueError):
+            outcome = "err"
+        except MemoryError:
+            outcome = "err"         # numpy refusing a huge view under the memory cap
+        except Exception as e:      # noqa: BLE001 - reported to the parent as a failure
+            outcome = "bad:%s:%s" % (type(e).__name__, str(e).replace("\n", " ")[:200])
+        signal.alarm(0)
+        out.write("E %s %s\n" % (ident, outcome))
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
