@@ -81,9 +81,9 @@ void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
                       int32_t p_begin, int32_t p_end, float *scratch) {
     const ember_gemm_b *B = job->b;
     const int32_t K = B->K, N = B->N;
-    ember_gemm_ukernel uk = ember_gemm_ukernel_generic;
+    ember_gemm_blockfn blk = ember_gemm_block_generic;
 #ifdef EMBER_HAVE_AVX2_BUILD
-    if (job->path == EMBER_PATH_AVX2) uk = ember_gemm_ukernel_avx2;
+    if (job->path == EMBER_PATH_AVX2) blk = ember_gemm_block_avx2;
 #endif
     const int32_t mc_max = ember_gemm_mc(K);
     for (int32_t m0 = m_begin; m0 < m_end; m0 += mc_max) {
@@ -107,17 +107,8 @@ void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
         for (int32_t k0 = 0; k0 < K; k0 += EMBER_GEMM_KC) {
             int32_t kc = K - k0 < EMBER_GEMM_KC ? K - k0 : EMBER_GEMM_KC;
             int init = k0 == 0, last = k0 + kc >= K;
-            for (int32_t p = p_begin; p < p_end; p++) {
-                int32_t n0 = p * EMBER_GEMM_NR;
-                int32_t nr = N - n0 < EMBER_GEMM_NR ? N - n0 : EMBER_GEMM_NR;
-                const float *bp = B->data + ((size_t)p * K + k0) * EMBER_GEMM_NR;
-                const float *bias = B->bias + (size_t)p * EMBER_GEMM_NR;
-                for (int32_t i = 0; i < mc; i += EMBER_GEMM_MR) {
-                    int32_t mr = mc - i < EMBER_GEMM_MR ? mc - i : EMBER_GEMM_MR;
-                    uk(mr, nr, kc, a + i * lda + k0, lda, bp, bias,
-                       cblk + i * job->ldc + n0, job->ldc, init, last, job->lo, job->hi);
-                }
-            }
+            blk(mc, kc, p_begin, p_end, N, a + k0, lda, B->data + (size_t)k0 * EMBER_GEMM_NR,
+                (size_t)K * EMBER_GEMM_NR, B->bias, cblk, job->ldc, init, last, job->lo, job->hi);
         }
     }
 }

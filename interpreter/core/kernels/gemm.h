@@ -97,6 +97,14 @@ typedef void (*ember_gemm_ukernel)(int32_t mr, int32_t nr, int32_t kc,
                                    const float *b, const float *bias,
                                    float *c, ptrdiff_t ldc,
                                    int init, int last, float lo, float hi);
+typedef void (*ember_gemm_blockfn)(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32_t N,
+                                   const float *a, ptrdiff_t lda, const float *b,
+                                   size_t panel_stride, const float *bias, float *c,
+                                   ptrdiff_t ldc, int init, int last, float lo, float hi);
+void ember_gemm_block_generic(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32_t N,
+                              const float *a, ptrdiff_t lda, const float *b,
+                              size_t panel_stride, const float *bias, float *c, ptrdiff_t ldc,
+                              int init, int last, float lo, float hi);
 void ember_gemm_ukernel_generic(int32_t mr, int32_t nr, int32_t kc,
                                 const float *a, ptrdiff_t lda, const float *b,
                                 const float *bias, float *c, ptrdiff_t ldc,
@@ -128,6 +136,10 @@ void ember_gemm_ukernel_avx2(int32_t mr, int32_t nr, int32_t kc,
                              const float *a, ptrdiff_t lda, const float *b,
                              const float *bias, float *c, ptrdiff_t ldc,
                              int init, int last, float lo, float hi);
+void ember_gemm_block_avx2(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32_t N,
+                           const float *a, ptrdiff_t lda, const float *b,
+                           size_t panel_stride, const float *bias, float *c, ptrdiff_t ldc,
+                           int init, int last, float lo, float hi);
 void ember_dw_row_avx2(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
 void ember_dw_pixel_avx2(const ember_dw_row *p, const float *const *taps, float *o);
 int ember_cpu_has_avx2_fma(void);
