@@ -34,3 +34,31 @@ sanitize: $(VPY)
 
 clean:
 	rm -rf build *.egg-info ember/_ember*.so
+
+# libFuzzer + ASan + UBSan over load → allocate → invoke (interpreter/core/fuzz).
+# Seeds: builder-made models and the real models (EMBER_MODELS_DIR). Findings land
+# in $(FUZZ_DIR)/crash-* etc.; replay one with `$(FUZZ_DIR)/fuzz_model FILE`.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_DIR ?= build/fuzz
+FUZZ_FLAGS ?=
+FUZZ_CFLAGS = -std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -DEMBER_HOST=1 -D_GNU_SOURCE=1 -Iinterpreter/core -Ischema/c \
+	-Wno-typedef-redefinition -Wno-psabi
+FUZZ_SRC = interpreter/core/fuzz/fuzz_model.c $(wildcard interpreter/core/*.c) \
+	$(wildcard interpreter/core/kernels/*.c) $(wildcard schema/c/*.c)
+# clang ignores `#pragma GCC target`: the AVX2 kernels get their flags here
+# (they are only called after a runtime CPU check).
+FUZZ_OPT_SRC = $(wildcard interpreter/core/kernels/opt/*.c)
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/obj
+	for f in $(FUZZ_OPT_SRC); do \
+		$(FUZZ_CC) $(FUZZ_CFLAGS) -mavx2 -mfma -c $$f -o $(FUZZ_DIR)/obj/$$(basename $$f .c).o || exit 1; done
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRC) $(FUZZ_DIR)/obj/*.o -lm -lpthread -o $(FUZZ_DIR)/fuzz_model
+fuzz: fuzz-build $(VPY)
+	$(VPY) interpreter/core/fuzz/make_corpus.py $(FUZZ_DIR)/seeds
+	cd $(FUZZ_DIR) && ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 ./fuzz_model -max_total_time=$(FUZZ_TIME) \
+		-timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=4096 -max_len=4194304 \
+		$(FUZZ_FLAGS) corpus seeds

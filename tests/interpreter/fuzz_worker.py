@@ -98,6 +98,107 @@ def _limit_memory():
         pass
 
 
+def small_models():
+    """Small builder-made models covering common kernels, quantisation and control flow."""
+    import numpy as np
+    from ember.schema.builder import ModelBuilder
+    out = {}
+
+    b = ModelBuilder(description="conv")
+    x = b.input("x", [1, 6, 6, 2], "float32")
+    w = b.const("w", np.arange(3 * 3 * 3 * 2, dtype=np.float32).reshape(3, 3, 3, 2) / 10)
+    bias = b.const("bias", np.ones(3, np.float32))
+    y = b.tensor("y", [1, 3, 3, 3], "float32")
+    b.op("CONV_2D", [x, w, bias], [y], options=("Conv2DOptions", {
+        "padding": "SAME", "stride_w": 2, "stride_h": 2, "fused_activation_function": "RELU"}))
+    p = b.tensor("p", [1, 2, 2, 3], "float32")
+    b.op("MAX_POOL_2D", [y], [p], options=("Pool2DOptions", {
+        "padding": "VALID", "stride_w": 1, "stride_h": 1, "filter_width": 2, "filter_height": 2}))
+    r = b.tensor("r", [4, 3], "float32")
+    b.op("RESHAPE", [p, b.const("shape", np.array([4, 3], np.int32))], [r])
+    fc = b.tensor("fc", [4, 2], "float32")
+    b.op("FULLY_CONNECTED", [r, b.const("fw", np.ones((2, 3), np.float32)), -1], [fc])
+    s = b.tensor("s", [4, 2], "float32")
+    b.op("SOFTMAX", [fc], [s], options=("SoftmaxOptions", {"beta": 1.0}))
+    b.output(s)
+    b.signature("serving_default", {"x": x}, {"s": s})
+    out["conv"] = b.build()
+
+    b = ModelBuilder(description="shape ops")
+    x = b.input("x", [2, 4, 4, 4], "float32")
+    d = b.tensor("d", [2, 2, 2, 16], "float32")
+    b.op("SPACE_TO_DEPTH", [x], [d], options=("SpaceToDepthOptions", {"block_size": 2}))
+    t = b.tensor("t", [2, 2, 16, 2], "float32")
+    b.op("TRANSPOSE", [d, b.const("perm", np.array([0, 2, 3, 1], np.int32))], [t])
+    g = b.tensor("g", [2, 2, 16, 2], "float32")
+    b.op("GATHER", [t, b.const("idx", np.array([1, 0], np.int32))], [g],
+         options=("GatherOptions", {"axis": 1}))
+    c = b.tensor("c", [2, 2, 16, 4], "float32")
+    b.op("CONCATENATION", [g, t], [c], options=("ConcatenationOptions", {"axis": 3}))
+    m = b.tensor("m", [2, 4], "float32")
+    b.op("MEAN", [c, b.const("axes", np.array([1, 2], np.int32))], [m],
+         options=("ReducerOptions", {"keep_dims": False}))
+    sl = b.tensor("sl", [1, 2], "float32")
+    b.op("STRIDED_SLICE", [m, b.const("begin", np.array([0, 1], np.int32)),
+                           b.const("end", np.array([1, 4], np.int32)),
+                           b.const("strides", np.array([1, 2], np.int32))], [sl])
+    pd = b.tensor("pd", [3, 4], "float32")
+    b.op("PAD", [sl, b.const("pads", np.array([[1, 1], [1, 1]], np.int32))], [pd])
+    b.output(pd)
+    out["shape_ops"] = b.build()
+
+    b = ModelBuilder(description="quantised")
+    qx = b.input("x", [1, 4, 4, 3], "int8", quant={"scale": [0.5], "zero_point": [-3]})
+    f = b.tensor("f", [1, 4, 4, 3], "float32")
+    b.op("DEQUANTIZE", [qx], [f])
+    h = b.const("h", np.ones(3, np.float16))
+    hf = b.tensor("hf", [3], "float32")
+    b.op("DEQUANTIZE", [h], [hf])
+    a = b.tensor("a", [1, 4, 4, 3], "float32")
+    b.op("ADD", [f, hf], [a], options=("AddOptions", {}))
+    q = b.tensor("q", [1, 4, 4, 3], "int8", quant={"scale": [0.25], "zero_point": [1]})
+    b.op("QUANTIZE", [a], [q])
+    b.output(q)
+    out["quant"] = b.build()
+
+    b = ModelBuilder(description="control flow")
+    cnd = b.input("c", [], "bool")
+    x = b.input("x", [2], "float32")
+    y = b.tensor("y", [2], "float32")
+    then = b.subgraph("then")
+    tx = then.input("tx", [2], "float32")
+    ty = then.tensor("ty", [2], "float32")
+    then.op("NEG", [tx], [ty])
+    then.output(ty)
+    other = b.subgraph("else")
+    ex = other.input("ex", [2], "float32")
+    ey = other.tensor("ey", [2], "float32")
+    other.op("EXP", [ex], [ey])
+    other.output(ey)
+    b.op("IF", [cnd, x], [y], options=("IfOptions", {"then_subgraph_index": then.index,
+                                                     "else_subgraph_index": other.index}))
+    i0 = b.input("i", [], "int32")
+    i1 = b.tensor("i1", [], "int32")
+    cond = b.subgraph("cond")
+    ci = cond.input("ci", [], "int32")
+    co = cond.tensor("co", [], "bool")
+    # the bound goes through an int8 constant, so no mutation can make the loop run 2^31 times
+    c32 = cond.tensor("c32", [], "int32")
+    cond.op("CAST", [cond.const("three", np.array(3, np.int8))], [c32])
+    cond.op("LESS", [ci, c32], [co])
+    cond.output(co)
+    body = b.subgraph("body")
+    bi = body.input("bi", [], "int32")
+    bo = body.tensor("bo", [], "int32")
+    body.op("ADD", [bi, body.const("one", np.array(1, np.int32))], [bo], options=("AddOptions", {}))
+    body.output(bo)
+    b.op("WHILE", [i0], [i1], options=("WhileOptions", {"cond_subgraph_index": cond.index,
+                                                       "body_subgraph_index": body.index}))
+    b.output(y, i1)
+    out["control_flow"] = b.build()
+    return out
+
+
 def run_one(ember, data):
     it = ember.Interpreter(model_content=data)
     it.allocate_tensors()

@@ -19,15 +19,15 @@ import pathlib
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from conftest import need
-from ember.schema.builder import ModelBuilder
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 WORKER = HERE / "fuzz_worker.py"
+sys.path.insert(0, str(HERE))
+import fuzz_worker  # noqa: E402
 MODELS_DIR = pathlib.Path(os.environ.get("EMBER_MODELS_DIR", ROOT.parent / "shared" / "models"))
 REAL = ["face_detection_short_range.tflite", "hand_landmark_lite.tflite",
         "palm_detection_lite.tflite", "selfie_segmentation.tflite"]
@@ -102,105 +102,7 @@ def check(path, n):
 
 # ---- small models built here --------------------------------------------------
 
-def _small_models():
-    out = {}
-
-    b = ModelBuilder(description="conv")
-    x = b.input("x", [1, 6, 6, 2], "float32")
-    w = b.const("w", np.arange(3 * 3 * 3 * 2, dtype=np.float32).reshape(3, 3, 3, 2) / 10)
-    bias = b.const("bias", np.ones(3, np.float32))
-    y = b.tensor("y", [1, 3, 3, 3], "float32")
-    b.op("CONV_2D", [x, w, bias], [y], options=("Conv2DOptions", {
-        "padding": "SAME", "stride_w": 2, "stride_h": 2, "fused_activation_function": "RELU"}))
-    p = b.tensor("p", [1, 2, 2, 3], "float32")
-    b.op("MAX_POOL_2D", [y], [p], options=("Pool2DOptions", {
-        "padding": "VALID", "stride_w": 1, "stride_h": 1, "filter_width": 2, "filter_height": 2}))
-    r = b.tensor("r", [4, 3], "float32")
-    b.op("RESHAPE", [p, b.const("shape", np.array([4, 3], np.int32))], [r])
-    fc = b.tensor("fc", [4, 2], "float32")
-    b.op("FULLY_CONNECTED", [r, b.const("fw", np.ones((2, 3), np.float32)), -1], [fc])
-    s = b.tensor("s", [4, 2], "float32")
-    b.op("SOFTMAX", [fc], [s], options=("SoftmaxOptions", {"beta": 1.0}))
-    b.output(s)
-    b.signature("serving_default", {"x": x}, {"s": s})
-    out["conv"] = b.build()
-
-    b = ModelBuilder(description="shape ops")
-    x = b.input("x", [2, 4, 4, 4], "float32")
-    d = b.tensor("d", [2, 2, 2, 16], "float32")
-    b.op("SPACE_TO_DEPTH", [x], [d], options=("SpaceToDepthOptions", {"block_size": 2}))
-    t = b.tensor("t", [2, 2, 16, 2], "float32")
-    b.op("TRANSPOSE", [d, b.const("perm", np.array([0, 2, 3, 1], np.int32))], [t])
-    g = b.tensor("g", [2, 2, 16, 2], "float32")
-    b.op("GATHER", [t, b.const("idx", np.array([1, 0], np.int32))], [g],
-         options=("GatherOptions", {"axis": 1}))
-    c = b.tensor("c", [2, 2, 16, 4], "float32")
-    b.op("CONCATENATION", [g, t], [c], options=("ConcatenationOptions", {"axis": 3}))
-    m = b.tensor("m", [2, 4], "float32")
-    b.op("MEAN", [c, b.const("axes", np.array([1, 2], np.int32))], [m],
-         options=("ReducerOptions", {"keep_dims": False}))
-    sl = b.tensor("sl", [1, 2], "float32")
-    b.op("STRIDED_SLICE", [m, b.const("begin", np.array([0, 1], np.int32)),
-                           b.const("end", np.array([1, 4], np.int32)),
-                           b.const("strides", np.array([1, 2], np.int32))], [sl])
-    pd = b.tensor("pd", [3, 4], "float32")
-    b.op("PAD", [sl, b.const("pads", np.array([[1, 1], [1, 1]], np.int32))], [pd])
-    b.output(pd)
-    out["shape_ops"] = b.build()
-
-    b = ModelBuilder(description="quantised")
-    qx = b.input("x", [1, 4, 4, 3], "int8", quant={"scale": [0.5], "zero_point": [-3]})
-    f = b.tensor("f", [1, 4, 4, 3], "float32")
-    b.op("DEQUANTIZE", [qx], [f])
-    h = b.const("h", np.ones(3, np.float16))
-    hf = b.tensor("hf", [3], "float32")
-    b.op("DEQUANTIZE", [h], [hf])
-    a = b.tensor("a", [1, 4, 4, 3], "float32")
-    b.op("ADD", [f, hf], [a], options=("AddOptions", {}))
-    q = b.tensor("q", [1, 4, 4, 3], "int8", quant={"scale": [0.25], "zero_point": [1]})
-    b.op("QUANTIZE", [a], [q])
-    b.output(q)
-    out["quant"] = b.build()
-
-    b = ModelBuilder(description="control flow")
-    cnd = b.input("c", [], "bool")
-    x = b.input("x", [2], "float32")
-    y = b.tensor("y", [2], "float32")
-    then = b.subgraph("then")
-    tx = then.input("tx", [2], "float32")
-    ty = then.tensor("ty", [2], "float32")
-    then.op("NEG", [tx], [ty])
-    then.output(ty)
-    other = b.subgraph("else")
-    ex = other.input("ex", [2], "float32")
-    ey = other.tensor("ey", [2], "float32")
-    other.op("EXP", [ex], [ey])
-    other.output(ey)
-    b.op("IF", [cnd, x], [y], options=("IfOptions", {"then_subgraph_index": then.index,
-                                                     "else_subgraph_index": other.index}))
-    i0 = b.input("i", [], "int32")
-    i1 = b.tensor("i1", [], "int32")
-    cond = b.subgraph("cond")
-    ci = cond.input("ci", [], "int32")
-    co = cond.tensor("co", [], "bool")
-    # the bound goes through an int8 constant, so no mutation can make the loop run 2^31 times
-    c32 = cond.tensor("c32", [], "int32")
-    cond.op("CAST", [cond.const("three", np.array(3, np.int8))], [c32])
-    cond.op("LESS", [ci, c32], [co])
-    cond.output(co)
-    body = b.subgraph("body")
-    bi = body.input("bi", [], "int32")
-    bo = body.tensor("bo", [], "int32")
-    body.op("ADD", [bi, body.const("one", np.array(1, np.int32))], [bo], options=("AddOptions", {}))
-    body.output(bo)
-    b.op("WHILE", [i0], [i1], options=("WhileOptions", {"cond_subgraph_index": cond.index,
-                                                       "body_subgraph_index": body.index}))
-    b.output(y, i1)
-    out["control_flow"] = b.build()
-    return out
-
-
-SMALL = _small_models()
+SMALL = fuzz_worker.small_models()
 
 
 @pytest.fixture(scope="module")
@@ -212,8 +114,6 @@ def small_dir(tmp_path_factory):
 
 
 def test_mutate_is_deterministic():
-    sys.path.insert(0, str(HERE))
-    import fuzz_worker
     data = SMALL["conv"]
     for seed in range(50):
         assert fuzz_worker.mutate(data, "conv.tflite", seed) == fuzz_worker.mutate(data, "conv.tflite", seed)
