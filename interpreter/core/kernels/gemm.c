@@ -15,6 +15,12 @@
 #undef EMBER_VFMA
 
 int ember_kernel_path(void) {
+#if !defined(EMBER_HOST) && !defined(EMBER_FAST_KERNELS)
+    /* Microcontroller builds: the GEMM paths copy constant weights into
+     * packed RAM buffers, which a device with weights in flash cannot
+     * afford; plain loops unless the board opts in with EMBER_FAST_KERNELS. */
+    return EMBER_PATH_REF;
+#else
     int best = EMBER_PATH_GENERIC;
 #ifdef EMBER_HAVE_AVX2_BUILD
     if (ember_cpu_has_avx2_fma()) best = EMBER_PATH_AVX2;
@@ -30,6 +36,7 @@ int ember_kernel_path(void) {
     }
 #endif
     return best;
+#endif
 }
 
 size_t ember_gemm_packed_floats(int32_t K, int32_t N) {

@@ -19,6 +19,8 @@
  *                      (kernels/opt/, x86-64 with runtime CPU check).
  * On the host, the environment variable EMBER_KERNEL_PATH=ref|generic|avx2
  * (read in prepare) caps the path; default is the best available.
+ * Microcontroller builds (no EMBER_HOST) use the reference loops unless
+ * compiled with EMBER_FAST_KERNELS (packing duplicates weights in RAM).
  */
 #ifndef EMBER_GEMM_H
 #define EMBER_GEMM_H

@@ -18,8 +18,12 @@ int ember_cpu_has_avx2_fma(void) {
     return cached;
 }
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 #define EMBER_SFX(name) name##_avx2
 #define EMBER_VEC_BYTES 32
 #define EMBER_CW 16
@@ -27,7 +31,11 @@ int ember_cpu_has_avx2_fma(void) {
 /* max/min return their second operand when one is NaN: NaN stays NaN. */
 #define EMBER_VCLAMP(v, l, h) _mm256_min_ps((h), _mm256_max_ps((l), (v)))
 #include "../gemm_kernels.inc"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #else
 typedef int ember_gemm_avx2_unused;  /* ISO C forbids an empty file */
