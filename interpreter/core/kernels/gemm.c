@@ -111,8 +111,10 @@ void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
                     cblk[i * job->ldc + n] = ember_clampf(B->bias[n], job->lo, job->hi);
             continue;
         }
-        for (int32_t k0 = 0; k0 < K; k0 += EMBER_GEMM_KC) {
-            int32_t kc = K - k0 < EMBER_GEMM_KC ? K - k0 : EMBER_GEMM_KC;
+        /* A few rows gain nothing from K blocking: stream each panel once. */
+        const int32_t kc_max = mc <= EMBER_GEMM_MR ? K : EMBER_GEMM_KC;
+        for (int32_t k0 = 0; k0 < K; k0 += kc_max) {
+            int32_t kc = K - k0 < kc_max ? K - k0 : kc_max;
             int init = k0 == 0, last = k0 + kc >= K;
             blk(mc, kc, p_begin, p_end, N, a + k0, lda, B->data + (size_t)k0 * EMBER_GEMM_NR,
                 (size_t)K * EMBER_GEMM_NR, B->bias, cblk, job->ldc, init, last, job->lo, job->hi);
