@@ -42,8 +42,10 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_DIR ?= build/fuzz
 FUZZ_FLAGS ?=
+# e.g. FUZZ_NO_SANITIZE=pointer-overflow to fuzz past a known finding
+FUZZ_NO_SANITIZE ?=
 FUZZ_CFLAGS = -std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -DEMBER_HOST=1 -D_GNU_SOURCE=1 -Iinterpreter/core -Ischema/c \
+	$(if $(FUZZ_NO_SANITIZE),-fno-sanitize=$(FUZZ_NO_SANITIZE)) -fno-sanitize-recover=undefined -DEMBER_HOST=1 -D_GNU_SOURCE=1 -Iinterpreter/core -Ischema/c \
 	-Wno-typedef-redefinition -Wno-psabi
 FUZZ_SRC = interpreter/core/fuzz/fuzz_model.c $(wildcard interpreter/core/*.c) \
 	$(wildcard interpreter/core/kernels/*.c) $(wildcard schema/c/*.c)
