@@ -196,6 +196,63 @@ def small_models():
                                                        "body_subgraph_index": body.index}))
     b.output(y, i1)
     out["control_flow"] = b.build()
+
+    # many kernels side by side on one input, each output a model output
+    b = ModelBuilder(description="zoo")
+    x = b.input("x", [1, 4, 4, 4], "float32")
+    outs = []
+
+    def op(name, ins, shape, dtype="float32", options=None):
+        t = b.tensor("%s_%d" % (name.lower(), len(outs)), shape, dtype)
+        b.op(name, ins, [t], options=options)
+        outs.append(t)
+        return t
+
+    i32 = lambda v: b.const(np.array(v, np.int32))  # noqa: E731
+    for u in ("EXP", "LOGISTIC", "TANH", "RELU", "HARD_SWISH", "ABS", "FLOOR"):
+        op(u, [x], [1, 4, 4, 4])
+    op("DEPTHWISE_CONV_2D", [x, b.const(np.ones((1, 3, 3, 4), np.float32)), -1], [1, 2, 2, 4],
+       options=("DepthwiseConv2DOptions", {"padding": "SAME", "stride_w": 2, "stride_h": 2,
+                                           "depth_multiplier": 1}))
+    op("TRANSPOSE_CONV", [i32([1, 8, 8, 2]), b.const(np.ones((2, 3, 3, 4), np.float32)), x],
+       [1, 8, 8, 2], options=("TransposeConvOptions", {"padding": "SAME", "stride_w": 2, "stride_h": 2}))
+    op("AVERAGE_POOL_2D", [x], [1, 2, 2, 4], options=("Pool2DOptions", {
+        "padding": "VALID", "stride_w": 2, "stride_h": 2, "filter_width": 2, "filter_height": 2}))
+    op("RESIZE_BILINEAR", [x, i32([8, 8])], [1, 8, 8, 4], options=("ResizeBilinearOptions", {}))
+    op("RESIZE_NEAREST_NEIGHBOR", [x, i32([2, 6])], [1, 2, 6, 4],
+       options=("ResizeNearestNeighborOptions", {}))
+    op("DEPTH_TO_SPACE", [x], [1, 8, 8, 1], options=("DepthToSpaceOptions", {"block_size": 2}))
+    op("SPACE_TO_BATCH_ND", [x, i32([2, 2]), i32([[0, 0], [0, 0]])], [4, 2, 2, 4])
+    op("BATCH_TO_SPACE_ND", [b.const(np.ones((4, 1, 1, 1), np.float32)), i32([2, 2]),
+                             i32([[0, 0], [0, 0]])], [1, 2, 2, 1])
+    op("MIRROR_PAD", [x, i32([[0, 0], [1, 1], [1, 1], [0, 0]])], [1, 6, 6, 4],
+       options=("MirrorPadOptions", {"mode": "REFLECT"}))
+    op("TILE", [x, i32([1, 2, 1, 1])], [1, 8, 4, 4])
+    op("SLICE", [x, i32([0, 1, 1, 0]), i32([1, 2, 2, 4])], [1, 2, 2, 4])
+    op("GATHER_ND", [x, i32([[0, 1], [0, 3]])], [2, 4, 4])
+    op("ARG_MAX", [x, i32([3])], [1, 4, 4], "int32", options=("ArgMaxOptions", {"output_type": "INT32"}))
+    op("SUM", [x, i32([1, 2])], [1, 4], options=("ReducerOptions", {"keep_dims": False}))
+    op("REDUCE_MAX", [x, i32([3])], [1, 4, 4, 1], options=("ReducerOptions", {"keep_dims": True}))
+    op("BATCH_MATMUL", [x, x], [1, 4, 4, 4], options=("BatchMatMulOptions", {}))
+    op("MUL", [x, b.const(np.full((4,), 2.0, np.float32))], [1, 4, 4, 4],
+       options=("MulOptions", {"fused_activation_function": "RELU6"}))
+    op("DIV", [x, b.const(np.full((1, 1, 1, 4), 3.0, np.float32))], [1, 4, 4, 4],
+       options=("DivOptions", {}))
+    gt = op("GREATER", [x, b.const(np.zeros((1,), np.float32))], [1, 4, 4, 4], "bool")
+    op("SELECT_V2", [gt, x, b.const(np.ones((1,), np.float32))], [1, 4, 4, 4])
+    op("LOGICAL_NOT", [gt], [1, 4, 4, 4], "bool")
+    op("CAST", [x], [1, 4, 4, 4], "int32")
+    op("SHAPE", [x], [4], "int32", options=("ShapeOptions", {"out_type": "INT32"}))
+    op("PACK", [x, x], [2, 1, 4, 4, 4], options=("PackOptions", {"values_count": 2, "axis": 0}))
+    op("BROADCAST_TO", [b.const(np.ones((4,), np.float32)), i32([2, 3, 4])], [2, 3, 4])
+    op("FILL", [i32([2, 3]), b.const(np.array(1.5, np.float32))], [2, 3])
+    op("RANGE", [i32(0), i32(10), i32(3)], [4], "int32")
+    op("L2_NORMALIZATION", [x], [1, 4, 4, 4], options=("L2NormOptions", {}))
+    op("PRELU", [x, b.const(np.full((4,), 0.1, np.float32))], [1, 4, 4, 4])
+    op("SQUEEZE", [x], [4, 4, 4], options=("SqueezeOptions", {"squeeze_dims": [0]}))
+    op("EXPAND_DIMS", [x, i32(0)], [1, 1, 4, 4, 4])
+    b.output(*outs)
+    out["zoo"] = b.build()
     return out
 
 
