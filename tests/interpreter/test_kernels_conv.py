@@ -69,6 +69,8 @@ CONV_CASES = [
     ((1, 6, 6, 8), (6, 3, 3, 4), "SAME", (1, 1), (1, 1)),          # grouped: 2 groups
     ((1, 6, 5, 12), (8, 1, 1, 3), "VALID", (1, 1), (1, 1)),        # grouped 1x1: 4 groups
     ((3, 5, 5, 2), (3, 5, 5, 2), "VALID", (1, 1), (1, 1)),         # 1x1 output
+    ((1, 5, 6, 400), (9, 3, 3, 400), "SAME", (1, 2), (1, 1)),      # wide filter row: im2col
+    ((2, 11, 10, 3), (24, 3, 3, 3), "SAME", (2, 2), (2, 1)),       # dilation_h only
 ]
 
 
@@ -111,13 +113,15 @@ def test_conv2d_dynamic_weights(path):
     assert_matches_litert(model, [f32(r, *xs)] + feeds)
 
 
-@pytest.mark.parametrize("num_threads", [2, 4])
+@pytest.mark.parametrize("num_threads", [2, 3])
 def test_conv2d_threads(path, num_threads):
     r = rng(9)
-    xs = (1, 20, 20, 16)
-    model, _ = build_conv(xs, f32(r, 24, 3, 3, 16, scale=0.2), f32(r, 24), {
-        "padding": "SAME", "stride_h": 1, "stride_w": 1, "fused_activation_function": "RELU6"})
-    assert_matches_litert(model, [f32(r, *xs)], num_threads=num_threads)
+    xs = (2, 20, 19, 16)
+    for stride in (1, 2):
+        model, _ = build_conv(xs, f32(r, 24, 3, 3, 16, scale=0.2), f32(r, 24), {
+            "padding": "SAME", "stride_h": stride, "stride_w": stride,
+            "fused_activation_function": "RELU6"})
+        assert_matches_litert(model, [f32(r, *xs)], num_threads=num_threads)
 
 
 # ---- DEPTHWISE_CONV_2D -----------------------------------------------------------

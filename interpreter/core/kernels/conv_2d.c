@@ -7,8 +7,10 @@
  * dilations, fused activation.
  *
  * Paths: conv2d_ref_f32 (plain loops, the oracle) and the GEMM path: a 1x1
- * stride-1 convolution multiplies the NHWC input in place; anything else
- * feeds the GEMM through an im2col of MC-row blocks into per-thread scratch.
+ * stride-1 convolution multiplies the NHWC input in place; one group with
+ * dilation_w 1 runs an implicit GEMM per filter row straight from the input
+ * (conv_rows_task); anything else (groups, horizontal dilation) feeds the
+ * GEMM through an im2col of MC-row blocks into per-thread scratch.
  * Weights are packed once in prepare when constant (else per eval into
  * scratch). Quantised variants (an _i8 path) are refused for now.
  */
@@ -108,11 +110,68 @@ typedef struct conv_data {
     conv_shape s;
     int path;
     int direct;                 /* 1x1, stride 1, no padding: A = input */
+    int implicit;               /* implicit GEMM over filter rows (see conv_rows_task) */
+    int32_t ox_lo, ox_hi;       /* output columns whose taps are all inside the image */
     ember_gemm_b *packed;       /* groups entries (persistent) */
     int packed_const;           /* packed once in prepare */
     int pack_slot, col_slot;    /* scratch slots, -1 = none */
     int tasks;
 } conv_data;
+
+/* Implicit GEMM (one group, dilation_w 1): for output row oy and filter
+ * row ky, the KW*C taps of output pixel ox are contiguous in the input at
+ * (iy, ox*sw - pw), and consecutive pixels sit sw*C floats apart, so the
+ * input itself is a strided A matrix for that filter row's slice of the
+ * packed weights. Filter rows outside the image contribute zero and are
+ * skipped; border columns go through a one-pixel im2col. */
+typedef struct conv_rows_arg {
+    const conv_data *d;
+    const float *in;
+    float *out, *col;
+    size_t col_per_task;
+    int32_t rows;
+} conv_rows_arg;
+
+static void conv_rows_task(void *varg, int task, int n_tasks) {
+    const conv_rows_arg *t = (const conv_rows_arg *)varg;
+    const conv_data *d = t->d;
+    const conv_shape *s = &d->s;
+    const ember_gemm_b *B = &d->packed[0];
+    const int32_t span = s->KW * s->C, K = B->K;
+    const size_t pstride = (size_t)K * EMBER_GEMM_NR;
+    float *col = t->col + t->col_per_task * (size_t)task;
+    ember_gemm_blockfn blk = ember_gemm_block_generic;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (d->path == EMBER_PATH_AVX2) blk = ember_gemm_block_avx2;
+#endif
+    const int64_t r0 = (int64_t)t->rows * task / n_tasks, r1 = (int64_t)t->rows * (task + 1) / n_tasks;
+    for (int64_t r = r0; r < r1; r++) {
+        const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
+        const float *img = t->in + (size_t)n * s->H * s->W * s->C;
+        float *orow = t->out + ((size_t)n * s->OH + oy) * s->OW * s->O;
+        int32_t ky0 = 0, ky1 = s->KH;   /* filter rows inside the image */
+        while (ky0 < ky1 && oy * s->stride_h - s->pad_h + ky0 * s->dil_h < 0) ky0++;
+        while (ky1 > ky0 && oy * s->stride_h - s->pad_h + (ky1 - 1) * s->dil_h >= s->H) ky1--;
+        if (d->ox_lo < d->ox_hi && ky0 < ky1) {
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+                const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                const float *a = img + ((size_t)iy * s->W + (size_t)(d->ox_lo * s->stride_w - s->pad_w)) * s->C;
+                blk(d->ox_hi - d->ox_lo, span, 0, B->panels, B->N, a, (ptrdiff_t)s->stride_w * s->C,
+                    B->data + (size_t)ky * span * EMBER_GEMM_NR, pstride, B->bias,
+                    orow + (size_t)d->ox_lo * s->O, s->O, ky == ky0, ky == ky1 - 1, s->lo, s->hi);
+            }
+        }
+        for (int32_t ox = 0; ox < s->OW; ox++) {
+            if (ox == d->ox_lo && d->ox_lo < d->ox_hi && ky0 < ky1) ox = d->ox_hi;
+            if (ox >= s->OW) break;
+            im2col_arg ia = {s, img, 0};
+            ptrdiff_t lda;
+            conv_im2col_f32(&ia, oy * s->OW + ox, 1, col, &lda);
+            blk(1, K, 0, B->panels, B->N, col, lda, B->data, pstride, B->bias,
+                orow + (size_t)ox * s->O, s->O, 1, 1, s->lo, s->hi);
+        }
+    }
+}
 
 static void *conv_init(ember_context *ctx, ember_node *node) {
     conv_data *d = (conv_data *)ember_alloc_persistent(ctx, sizeof(conv_data));
@@ -198,9 +257,28 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
         if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
     d->tasks = ember_gemm_tasks(ctx, (int32_t)M, og, K);
+    d->implicit = !d->direct && s->groups == 1 && s->dil_w == 1 &&
+                  (int64_t)s->KW * s->C <= 1024;
+    if (d->implicit) {
+        /* interior columns: ox*sw - pw >= 0 and ox*sw - pw + KW - 1 <= W - 1 */
+        int64_t lo = ((int64_t)s->pad_w + s->stride_w - 1) / s->stride_w;
+        int64_t top = (int64_t)s->W - s->KW + s->pad_w;
+        int64_t hi = top < 0 ? 0 : top / s->stride_w + 1;
+        if (hi > s->OW) hi = s->OW;
+        if (lo > s->OW) lo = s->OW;
+        if (hi < lo) hi = lo;
+        d->ox_lo = (int32_t)lo;
+        d->ox_hi = (int32_t)hi;
+        int nt = ember_num_threads(ctx);
+        const double work = 2.0 * (double)M * s->N * og * K;
+        if (nt < 1 || work < 4.0e5) nt = 1;
+        if (nt > s->N * s->OH) nt = s->N * s->OH;
+        d->tasks = nt < 1 ? 1 : nt;
+    }
     if (!d->direct) {
-        d->col_slot = ember_request_scratch(
-            ctx, node, (size_t)d->tasks * ember_gemm_scratch_floats(K) * sizeof(float));
+        /* implicit GEMM: one im2col row per task (border pixels); else MC rows */
+        const size_t per = d->implicit ? (size_t)K : ember_gemm_scratch_floats(K);
+        d->col_slot = ember_request_scratch(ctx, node, (size_t)d->tasks * per * sizeof(float));
         if (d->col_slot < 0) return EMBER_ERR_NOMEM;
     }
     return EMBER_OK;
@@ -224,6 +302,13 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
                   (float *)node->scratch[d->pack_slot], d->packed);
     const int32_t og = s->O / s->groups;
     float *col = d->col_slot >= 0 ? (float *)node->scratch[d->col_slot] : NULL;
+    if (d->implicit) {
+        conv_rows_arg ra = {d, in, out, col, (size_t)d->packed[0].K,
+                            s->N * s->OH};
+        if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, conv_rows_task, &ra);
+        else conv_rows_task(&ra, 0, 1);
+        return EMBER_OK;
+    }
     for (int32_t n = 0; n < s->N; n++) {
         const float *img = in + (size_t)n * s->H * s->W * s->C;
         float *oimg = out + (size_t)n * s->OH * s->OW * s->O;
