@@ -37,6 +37,20 @@ def type_name(code):
     return _TYPE_NAMES.get(code, f"TYPE_{code}")
 
 
+class NotReadyError(EmberError, RuntimeError):
+    """invoke() before allocate_tensors() (or after an unallocated resize).
+    A RuntimeError like LiteRT's, and still an EmberError (so a ValueError)."""
+
+
+def _invoke(interp, sg):
+    try:
+        _ember.invoke(interp, sg)
+    except EmberError as e:
+        if "not allocated" in str(e):
+            raise NotReadyError(f"Invoke called on model that is not ready. ({e})") from None
+        raise
+
+
 class OpResolverType(enum.Enum):
     """Accepted for compatibility: Ember has one kernel per op, the same in every mode."""
     AUTO = 0
@@ -171,7 +185,7 @@ class Interpreter:
 
     def invoke(self):
         self._ensure_safe()
-        _ember.invoke(self._interp, 0)
+        _invoke(self._interp, 0)
 
     def reset_all_variables(self):
         _ember.reset_variables(self._interp)
@@ -198,6 +212,7 @@ class Interpreter:
                 "scales": np.array(scales, dtype=np.float32),
                 "zero_points": np.array(zps, dtype=np.int32),
                 "quantized_dimension": qdim,
+                "block_size": 0,     # LiteRT >= 2.x: blockwise quantisation (unsupported)
             },
             "sparsity_parameters": self._sparsity(index, sg) if sparse else {},
         }
@@ -367,7 +382,7 @@ class SignatureRunner:
 
     def invoke(self):
         self._it._ensure_safe()
-        _ember.invoke(self._it._interp, self._sg)
+        _invoke(self._it._interp, self._sg)
 
     def __call__(self, **kwargs):
         missing = set(self._inputs) - set(kwargs)
