@@ -60,7 +60,33 @@ fuzz-build:
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRC) $(FUZZ_DIR)/obj/*.o -lm -lpthread -o $(FUZZ_DIR)/fuzz_model
 fuzz: fuzz-build $(VPY)
 	$(VPY) interpreter/core/fuzz/make_corpus.py $(FUZZ_DIR)/seeds
-	cd $(FUZZ_DIR) && ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+	cd $(FUZZ_DIR) && ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=2048:detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 ./fuzz_model -max_total_time=$(FUZZ_TIME) \
 		-timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=4096 -max_len=4194304 \
 		$(FUZZ_FLAGS) corpus seeds
+
+# numpy 1.x: a second venv with numpy 1.26 and Ember installed from source
+# (`pip install .` builds the abi3 extension). pytest runs from its own script,
+# so the installed package (not the source tree) is what gets imported.
+# ai-edge-litert (numpy>=1.23.2) imports under 1.26, so the oracle tests run
+# too; if it can't be installed, only the tests that don't need LiteRT run.
+NP1_VENV ?= .venv-np1
+NP1_PY := $(NP1_VENV)/bin/python
+NP1_NO_LITERT_TESTS = tests/interpreter/test_numpy_compat.py tests/interpreter/test_malformed.py \
+	tests/interpreter/test_custom_ops.py tests/interpreter/test_c_api.py
+.PHONY: test-numpy1
+test-numpy1:
+	test -x $(NP1_PY) || $(PY) -m venv $(NP1_VENV)
+	$(NP1_PY) -m pip install -q "numpy==1.26.*" flatbuffers pytest setuptools wheel
+	rm -rf $(NP1_VENV)/src && mkdir -p $(NP1_VENV)/src   # a clean copy: build/ may hold sanitizer objects
+	tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude='./ember/_ember*.so' \
+		--exclude='*.egg-info' -cf - . | tar -xf - -C $(NP1_VENV)/src
+	$(NP1_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall $(NP1_VENV)/src
+	$(NP1_PY) -I -c "import numpy, ember; assert numpy.__version__.startswith('1.26'), numpy.__version__; assert 'site-packages' in ember.__file__, ember.__file__"
+	if $(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert && \
+	   $(NP1_PY) -I -c "import ai_edge_litert.interpreter"; then \
+		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider tests/interpreter; \
+	else \
+		echo "LiteRT unavailable under numpy 1.26: running the tests that don't need it"; \
+		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider $(NP1_NO_LITERT_TESTS); \
+	fi
