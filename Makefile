@@ -74,6 +74,9 @@ NP1_VENV ?= .venv-np1
 NP1_PY := $(NP1_VENV)/bin/python
 NP1_NO_LITERT_TESTS = tests/interpreter/test_numpy_compat.py tests/interpreter/test_malformed.py \
 	tests/interpreter/test_custom_ops.py tests/interpreter/test_c_api.py
+# LiteRT 2.3.0 aborts (SIGABRT, under numpy 1.26 only) on a rank-0 LOG_SOFTMAX; that
+# oracle case would take the whole pytest process down with it.
+NP1_PYTEST_ARGS ?= --deselect "tests/interpreter/test_kernels_activations.py::test_log_softmax[shape5]"
 .PHONY: test-numpy1
 test-numpy1:
 	test -x $(NP1_PY) || $(PY) -m venv $(NP1_VENV)
@@ -85,7 +88,7 @@ test-numpy1:
 	$(NP1_PY) -I -c "import numpy, ember; assert numpy.__version__.startswith('1.26'), numpy.__version__; assert 'site-packages' in ember.__file__, ember.__file__"
 	if $(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert && \
 	   $(NP1_PY) -I -c "import ai_edge_litert.interpreter"; then \
-		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider tests/interpreter; \
+		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider $(NP1_PYTEST_ARGS) tests/interpreter; \
 	else \
 		echo "LiteRT unavailable under numpy 1.26: running the tests that don't need it"; \
 		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider $(NP1_NO_LITERT_TESTS); \
