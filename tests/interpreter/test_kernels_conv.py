@@ -487,3 +487,36 @@ def test_ctb_errors():
          custom_code="Convolution2DTransposeBias", custom_options=b"\x01\x00\x00\x00")
     b.output(y)
     _expect_error(b.build(), [])
+
+
+# ---- re-prepare after an input resize ---------------------------------------------------
+
+def test_resize_reprepare(path):
+    """One Ember interpreter, resized between invokes: packed weights and
+    scratch must follow the new shapes (checked against fresh LiteRT runs)."""
+    import ember as em
+    r = rng(800)
+    b = ModelBuilder()
+    x = b.input("x", [1, 8, 8, 4], "float32")
+    c1 = b.tensor("c1", [1, 8, 8, 6], "float32")
+    b.op("CONV_2D", [x, b.const("w1", f32(r, 6, 3, 3, 4)), b.const("b1", f32(r, 6))], [c1],
+         options=("Conv2DOptions", {"padding": "SAME", "stride_h": 1, "stride_w": 1}))
+    c2 = b.tensor("c2", [1, 8, 8, 6], "float32")
+    b.op("DEPTHWISE_CONV_2D", [c1, b.const("w2", f32(r, 1, 3, 3, 6)), b.const("b2", f32(r, 6))],
+         [c2], options=("DepthwiseConv2DOptions", {"padding": "SAME", "stride_h": 1,
+                                                   "stride_w": 1, "depth_multiplier": 1}))
+    c3 = b.tensor("c3", [1, 8, 8, 5], "float32")
+    b.op("FULLY_CONNECTED", [c2, b.const("w3", f32(r, 5, 6)), b.const("b3", f32(r, 5))], [c3],
+         options=("FullyConnectedOptions", {"keep_num_dims": True}), version=5)
+    b.output(c3)
+    model = b.build()
+    it = em.Interpreter(model_content=model)
+    for shape in ([1, 8, 8, 4], [2, 11, 7, 4], [1, 3, 5, 4], [1, 8, 8, 4]):
+        xv = f32(r, *shape)
+        idx = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(idx, shape)
+        it.allocate_tensors()
+        it.set_tensor(idx, xv)
+        it.invoke()
+        got = it.get_tensor(it.get_output_details()[0]["index"])
+        assert_close(got, litert(model, [xv])[0])

@@ -27,6 +27,7 @@ typedef struct bmm_data {
     ember_gemm_b *packed;                /* rhs_batches entries when const */
     int packed_const;
     int pack_slot, tr_slot, tasks;
+    ember_pbuf packed_mem, pack_mem;
 } bmm_data;
 
 /* Matrix offsets (in matrices) of lhs and rhs for flat output batch i. */
@@ -135,16 +136,16 @@ static ember_status bmm_prepare(ember_context *ctx, ember_node *node) {
     const size_t pfloats = ember_gemm_packed_floats(d->K, d->N);
     d->packed_const = ember_is_const(r);
     if (d->packed_const) {
-        d->packed = (ember_gemm_b *)ember_alloc_persistent(
-            ctx, sizeof(ember_gemm_b) * (size_t)d->rhs_batches);
-        float *dst = (float *)ember_alloc_persistent(
-            ctx, pfloats * (size_t)d->rhs_batches * sizeof(float));
+        d->packed = (ember_gemm_b *)ember_pbuf_get(
+            ctx, &d->packed_mem, sizeof(ember_gemm_b) * (size_t)d->rhs_batches);
+        float *dst = (float *)ember_pbuf_get(
+            ctx, &d->pack_mem, pfloats * (size_t)d->rhs_batches * sizeof(float));
         if (!d->packed || !dst) return EMBER_ERR_NOMEM;
         for (int32_t i = 0; i < d->rhs_batches; i++)
             bmm_pack(d, (const float *)r->data + (size_t)i * d->K * d->N, dst + pfloats * i,
                      &d->packed[i]);
     } else {
-        d->packed = (ember_gemm_b *)ember_alloc_persistent(ctx, sizeof(ember_gemm_b));
+        d->packed = (ember_gemm_b *)ember_pbuf_get(ctx, &d->packed_mem, sizeof(ember_gemm_b));
         if (!d->packed) return EMBER_ERR_NOMEM;
         d->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
         if (d->pack_slot < 0) return EMBER_ERR_NOMEM;

@@ -116,6 +116,7 @@ typedef struct conv_data {
     int packed_const;           /* packed once in prepare */
     int pack_slot, col_slot;    /* scratch slots, -1 = none */
     int tasks;
+    ember_pbuf packed_mem, pack_mem;
 } conv_data;
 
 /* Implicit GEMM (one group, dilation_w 1): for output row oy and filter
@@ -244,12 +245,13 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
                  "CONV_2D: too large");
     d->direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
                 s->pad_h == 0 && s->pad_w == 0;
-    d->packed = (ember_gemm_b *)ember_alloc_persistent(ctx, sizeof(ember_gemm_b) * (size_t)s->groups);
+    d->packed = (ember_gemm_b *)ember_pbuf_get(ctx, &d->packed_mem,
+                                               sizeof(ember_gemm_b) * (size_t)s->groups);
     if (!d->packed) return EMBER_ERR_NOMEM;
     const size_t pfloats = ember_gemm_packed_floats(K, og) * (size_t)s->groups;
     d->packed_const = ember_is_const(f) && (!b || ember_is_const(b));
     if (d->packed_const) {
-        float *dst = (float *)ember_alloc_persistent(ctx, pfloats * sizeof(float));
+        float *dst = (float *)ember_pbuf_get(ctx, &d->pack_mem, pfloats * sizeof(float));
         if (!dst) return EMBER_ERR_NOMEM;
         conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL, dst, d->packed);
     } else {

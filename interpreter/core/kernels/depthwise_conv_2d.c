@@ -54,6 +54,7 @@ typedef struct dw_data {
     float *wpack;            /* packed full 16-channel blocks (persistent) or NULL */
     int pack_slot;           /* scratch for packing non-constant weights, or -1 */
     int tasks;
+    ember_pbuf zeros_mem, wpack_mem;
 } dw_data;
 
 typedef struct dw_task {
@@ -199,14 +200,14 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     if (hi < lo) hi = lo;
     d->ox_lo = (int32_t)lo;
     d->ox_hi = (int32_t)hi;
-    d->zeros = (float *)ember_alloc_persistent(ctx, sizeof(float) * (size_t)s->OC);
+    d->zeros = (float *)ember_pbuf_get(ctx, &d->zeros_mem, sizeof(float) * (size_t)s->OC);
     if (!d->zeros) return EMBER_ERR_NOMEM;
     d->wpack = NULL;
     d->pack_slot = -1;
     if (s->C >= 16) {
         const size_t pf = (size_t)(s->C / 16) * (1 + (size_t)s->KH * s->KW) * 16;
         if (ember_is_const(f) && (!b || ember_is_const(b))) {
-            d->wpack = (float *)ember_alloc_persistent(ctx, pf * sizeof(float));
+            d->wpack = (float *)ember_pbuf_get(ctx, &d->wpack_mem, pf * sizeof(float));
             if (!d->wpack) return EMBER_ERR_NOMEM;
             dw_pack_f32(s, (const float *)f->data, b ? (const float *)b->data : NULL, d->wpack);
         } else {

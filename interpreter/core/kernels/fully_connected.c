@@ -32,6 +32,7 @@ typedef struct fc_data {
     int path;
     ember_gemm_b packed;
     int packed_const, pack_slot, tasks;
+    ember_pbuf pack_mem;
 } fc_data;
 
 static void *fc_init(ember_context *ctx, ember_node *node) {
@@ -98,7 +99,7 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
     const size_t pfloats = ember_gemm_packed_floats(d->K, d->O);
     d->packed_const = ember_is_const(w) && (!b || ember_is_const(b));
     if (d->packed_const) {
-        float *dst = (float *)ember_alloc_persistent(ctx, pfloats * sizeof(float));
+        float *dst = (float *)ember_pbuf_get(ctx, &d->pack_mem, pfloats * sizeof(float));
         if (!dst) return EMBER_ERR_NOMEM;
         ember_gemm_pack_b((const float *)w->data, 1, d->K, d->K, d->O,
                           b ? (const float *)b->data : NULL, dst, &d->packed);

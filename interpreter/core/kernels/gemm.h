@@ -147,6 +147,21 @@ void ember_dw_pixel_avx2(const ember_dw_row *p, const float *const *taps, float 
 int ember_cpu_has_avx2_fma(void);
 #endif
 
+/* Persistent buffer kept across re-prepares (after an input resize):
+ * reallocated only when it must grow, so repeated resizes do not pile up
+ * persistent memory. */
+typedef struct ember_pbuf {
+    void *p;
+    size_t cap;
+} ember_pbuf;
+static inline void *ember_pbuf_get(ember_context *ctx, ember_pbuf *b, size_t bytes) {
+    if (!b->p || b->cap < bytes) {
+        b->p = ember_alloc_persistent(ctx, bytes ? bytes : 1);
+        b->cap = b->p ? bytes : 0;
+    }
+    return b->p;
+}
+
 /* Transposed convolution shared by TRANSPOSE_CONV (transpose_conv.c) and
  * MediaPipe's Convolution2DTransposeBias (conv2d_transpose_bias.c):
  * input [N,H,W,IC], weights [O,KH,KW,IC], bias [O] or NULL, output
@@ -159,6 +174,7 @@ typedef struct ember_tconv {
     int path;
     ember_gemm_b packed;
     int packed_const, pack_slot, col_slot, tasks;
+    ember_pbuf pack_mem;
 } ember_tconv;
 /* In prepare, after the shape fields but OH/OW/pads may come later:
  * chooses the path, packs constant weights, requests scratch. */

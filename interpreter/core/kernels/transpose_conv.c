@@ -78,7 +78,7 @@ ember_status ember_tconv_plan(ember_context *ctx, ember_node *node, ember_tconv 
     t->packed.panels = ember_ceil_div((int32_t)N, EMBER_GEMM_NR);
     t->packed_const = ember_is_const(weights);
     if (t->packed_const) {
-        float *dst = (float *)ember_alloc_persistent(ctx, pfloats * sizeof(float));
+        float *dst = (float *)ember_pbuf_get(ctx, &t->pack_mem, pfloats * sizeof(float));
         if (!dst) return EMBER_ERR_NOMEM;
         tconv_pack(t, (const float *)weights->data, dst);
         t->packed.data = dst;
