@@ -46,6 +46,12 @@ def run_mutants(path, seeds):
     seeds = list(seeds)
     chunks = [seeds[i::N_WORKERS] for i in range(N_WORKERS)]
     env = dict(os.environ, EMBER_FUZZ_TIMEOUT=str(PER_MUTANT_TIMEOUT))
+    # the worker caps its address space, except under ASan (make sanitize), where
+    # the allocator caps single allocations instead: a mutant may legitimately
+    # ask for a 16 GB tensor, which must then fail fast rather than page for minutes
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
+        "allocator_may_return_null=1:max_allocation_size_mb=2048"
 
     def one_chunk(chunk):
         counts, failures = {"ok": 0, "err": 0}, []
