@@ -28,6 +28,10 @@ static void pool_window(const pool_shape *s, int32_t oy, int32_t ox, int32_t *y0
     *x1 = ix + s->FW > s->W ? s->W : ix + s->FW;
 }
 
+/* Sums each window row on its own, then the row sums: a global average over
+ * 64x64 pixels then adds 64 + 64 terms per channel in sequence instead of
+ * 4096, which keeps float32 rounding error at LiteRT's level. */
+#define POOL_CHUNK 64
 static void average_pool_f32(const pool_shape *s, const float *in, float *out) {
     const int32_t C = s->C;
     for (int32_t n = 0; n < s->N; n++) {
@@ -37,15 +41,22 @@ static void average_pool_f32(const pool_shape *s, const float *in, float *out) {
                 float *o = out + (((size_t)n * s->OH + oy) * s->OW + ox) * C;
                 int32_t y0, y1, x0, x1;
                 pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
-                for (int32_t c = 0; c < C; c++) o[c] = 0.0f;
-                for (int32_t y = y0; y < y1; y++)
-                    for (int32_t x = x0; x < x1; x++) {
-                        const float *p = img + ((size_t)y * s->W + x) * C;
-                        for (int32_t c = 0; c < C; c++) o[c] += p[c];
-                    }
                 const int32_t count = (y1 - y0) * (x1 - x0);
-                for (int32_t c = 0; c < C; c++)
-                    o[c] = ember_clampf(count > 0 ? o[c] / (float)count : 0.0f, s->lo, s->hi);
+                const float inv = count > 0 ? 1.0f / (float)count : 0.0f;
+                for (int32_t c0 = 0; c0 < C; c0 += POOL_CHUNK) {
+                    const int32_t cn = C - c0 < POOL_CHUNK ? C - c0 : POOL_CHUNK;
+                    float total[POOL_CHUNK] = {0}, row[POOL_CHUNK];
+                    for (int32_t y = y0; y < y1; y++) {
+                        for (int32_t c = 0; c < cn; c++) row[c] = 0.0f;
+                        for (int32_t x = x0; x < x1; x++) {
+                            const float *p = img + ((size_t)y * s->W + x) * C + c0;
+                            for (int32_t c = 0; c < cn; c++) row[c] += p[c];
+                        }
+                        for (int32_t c = 0; c < cn; c++) total[c] += row[c];
+                    }
+                    for (int32_t c = 0; c < cn; c++)
+                        o[c0 + c] = ember_clampf(total[c] * inv, s->lo, s->hi);
+                }
             }
     }
 }
