@@ -11,12 +11,15 @@
  *   GELU        0.5 x (1 + erf(x / sqrt 2))                  (approximate = false)
  *               0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (approximate = true)
  *   RELUs       clamps; NaN passes through.
+ * exp-based functions (LOGISTIC, TANH, ELU, GELU) use the vectorisable
+ * polynomials of fast_math.h (accuracy bounds documented there).
  */
 #include <math.h>
 #include <stdint.h>
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "fast_math.h"
 
 typedef struct act_params {
     float alpha;                    /* LEAKY_RELU */
@@ -48,21 +51,30 @@ static inline float leaky(float x, float alpha) {
 }
 static inline float gelu_tanh(float x) {
     const float k = 0.7978845608028654f;   /* sqrt(2 / pi) */
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    return 0.5f * x * (1.0f + ember_fast_tanhf(k * (x + 0.044715f * x * x * x)));
 }
 static inline float gelu_erf(float x) {
-    return 0.5f * x * erfcf(-x * 0.70710678118654752f);
+    return 0.5f * x * ember_fast_erfcf(-x * 0.70710678118654752f);
+}
+/* x * relu6(x + 3) / 6, the division as a multiply (within 1 ulp). */
+static inline float hard_swish(float x) {
+    return x * relu_range(x + 3.0f, 0.0f, 6.0f) * (1.0f / 6.0f);
+}
+/* expm1 is evaluated for every lane (branch-free) and selected. */
+static inline float elu(float x) {
+    const float m = ember_fast_expm1f(x);
+    return ember_fm_sel(x < 0.0f, m, x);
 }
 
-ACT_FN(logistic_f32, 1.0f / (1.0f + expf(-x)))
-ACT_FN(tanh_f32, tanhf(x))
+ACT_FN(logistic_f32, ember_fast_logisticf(x))
+ACT_FN(tanh_f32, ember_fast_tanhf(x))
 ACT_FN(relu_f32, x < 0.0f ? 0.0f : x)
 ACT_FN(relu6_f32, relu_range(x, 0.0f, 6.0f))
 ACT_FN(relu_n1_to_1_f32, relu_range(x, -1.0f, 1.0f))
 ACT_FN(relu_0_to_1_f32, relu_range(x, 0.0f, 1.0f))
 ACT_FN(leaky_relu_f32, leaky(x, alpha))
-ACT_FN(elu_f32, x < 0.0f ? expm1f(x) : x)
-ACT_FN(hard_swish_f32, x * relu_range(x + 3.0f, 0.0f, 6.0f) / 6.0f)
+ACT_FN(elu_f32, elu(x))
+ACT_FN(hard_swish_f32, hard_swish(x))
 ACT_FN(gelu_tanh_f32, gelu_tanh(x))
 ACT_FN(gelu_erf_f32, gelu_erf(x))
 

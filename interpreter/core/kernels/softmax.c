@@ -5,6 +5,10 @@
  *   SOFTMAX      y = exp(beta (x - max)) / sum exp(beta (x - max))
  *   LOG_SOFTMAX  y = (x - max) - log(sum exp(x - max))
  *
+ * exp is fast_math.h's vectorisable ember_fast_expf (<= 1 ulp); row max
+ * and sum use 8 partial lanes (so the summation order differs from a
+ * sequential loop by normal float rounding only).
+ *
  * A rank-0 tensor is one row of one element. Rows are split over the
  * thread pool when the tensor is large.
  */
@@ -13,29 +17,52 @@
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "fast_math.h"
+
+/* Row maximum / sum with 8 independent lanes so that gcc vectorises them
+ * (a single float accumulator is a serial dependency it may not reorder). */
+#define LANES 8
+static float row_max_f32(const float *x, size_t n) {
+    float m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    size_t c = 0;
+    for (; c + LANES <= n; c += LANES)
+        for (int j = 0; j < LANES; j++) m[j] = x[c + j] > m[j] ? x[c + j] : m[j];
+    float mx = m[0];
+    for (int j = 1; j < LANES; j++) mx = m[j] > mx ? m[j] : mx;
+    for (; c < n; c++) mx = x[c] > mx ? x[c] : mx;
+    return mx;
+}
+static float row_sum_f32(const float *x, size_t n) {
+    float s[LANES] = {0};
+    size_t c = 0;
+    for (; c + LANES <= n; c += LANES)
+        for (int j = 0; j < LANES; j++) s[j] += x[c + j];
+    float sum = 0.0f;
+    for (int j = 0; j < LANES; j++) sum += s[j];
+    for (; c < n; c++) sum += x[c];
+    return sum;
+}
+/* y[c] = exp((x[c] - mx) * beta) with the vectorisable exp of fast_math.h. */
+static void row_exp_f32(const float *x, float *y, size_t n, float mx, float beta) {
+    for (size_t c = 0; c < n; c++) y[c] = ember_fast_expf((x[c] - mx) * beta);
+}
 
 static void softmax_rows_f32(const float *x, float *y, size_t rows, size_t depth, float beta) {
     for (size_t r = 0; r < rows; r++, x += depth, y += depth) {
-        float mx = x[0];
-        for (size_t c = 1; c < depth; c++) mx = x[c] > mx ? x[c] : mx;
-        float sum = 0.0f;
-        for (size_t c = 0; c < depth; c++) {
-            float e = expf((x[c] - mx) * beta);
-            y[c] = e;
-            sum += e;
-        }
-        const float inv = 1.0f / sum;
+        const float mx = row_max_f32(x, depth);
+        row_exp_f32(x, y, depth, mx, beta);
+        const float inv = 1.0f / row_sum_f32(y, depth);
         for (size_t c = 0; c < depth; c++) y[c] *= inv;
     }
 }
 
+/* y is used as the buffer for the exponentials before the final pass. */
 static void log_softmax_rows_f32(const float *x, float *y, size_t rows, size_t depth) {
     for (size_t r = 0; r < rows; r++, x += depth, y += depth) {
-        float mx = x[0];
-        for (size_t c = 1; c < depth; c++) mx = x[c] > mx ? x[c] : mx;
-        float sum = 0.0f;
-        for (size_t c = 0; c < depth; c++) sum += expf(x[c] - mx);
-        const float shift = mx + logf(sum);
+        const float mx = row_max_f32(x, depth);
+        row_exp_f32(x, y, depth, mx, 1.0f);
+        const float shift = mx + logf(row_sum_f32(y, depth));
         for (size_t c = 0; c < depth; c++) y[c] = x[c] - shift;
     }
 }

@@ -16,6 +16,7 @@
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "fast_math.h"
 
 /* Round half to even, exact for all floats (|x| >= 2^23 is integral). */
 static inline float round_even_f32(float x) {
@@ -45,7 +46,7 @@ static inline float ceil_even_trick(float x) {
         }                                                                       \
     }
 
-UNARY_FN(exp_f32, float, float, expf(x))
+UNARY_FN(exp_f32, float, float, ember_fast_expf(x))   /* <= 1 ulp, fast_math.h */
 UNARY_FN(log_f32, float, float, logf(x))
 UNARY_FN(sqrt_f32, float, float, sqrtf(x))
 UNARY_FN(rsqrt_f32, float, float, 1.0f / sqrtf(x))
