@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from ember import _ember
-from ember.errors import EmberError
+from ember.errors import EmberError, NotReadyError  # noqa: F401 (re-exported)
 
 # TFLite TensorType -> numpy dtype (None: no numpy equivalent)
 _DTYPES = {
@@ -35,20 +35,6 @@ def type_code(dtype):
 
 def type_name(code):
     return _TYPE_NAMES.get(code, f"TYPE_{code}")
-
-
-class NotReadyError(EmberError, RuntimeError):
-    """invoke() before allocate_tensors() (or after an unallocated resize).
-    A RuntimeError like LiteRT's, and still an EmberError (so a ValueError)."""
-
-
-def _invoke(interp, sg):
-    try:
-        _ember.invoke(interp, sg)
-    except EmberError as e:
-        if "not allocated" in str(e):
-            raise NotReadyError(f"Invoke called on model that is not ready. ({e})") from None
-        raise
 
 
 class OpResolverType(enum.Enum):
@@ -185,7 +171,7 @@ class Interpreter:
 
     def invoke(self):
         self._ensure_safe()
-        _invoke(self._interp, 0)
+        _ember.invoke(self._interp, 0)
 
     def reset_all_variables(self):
         _ember.reset_variables(self._interp)
@@ -382,7 +368,7 @@ class SignatureRunner:
 
     def invoke(self):
         self._it._ensure_safe()
-        _invoke(self._it._interp, self._sg)
+        _ember.invoke(self._it._interp, self._sg)
 
     def __call__(self, **kwargs):
         missing = set(self._inputs) - set(kwargs)

@@ -24,6 +24,7 @@
 #endif
 
 static PyObject *EmberError;
+static PyObject *NotReadyError;   /* EMBER_ERR_STATE: also a RuntimeError, like LiteRT's */
 
 typedef struct py_model {
     ember_model *model;
@@ -61,7 +62,10 @@ static PyObject *raise_status(ember_status st, const char *msg) {
     /* "replace": a message cut at its buffer's end may split a UTF-8 sequence */
     const char *m = msg && msg[0] ? msg : "Ember error";
     PyObject *text = PyUnicode_DecodeUTF8(m, (Py_ssize_t)strlen(m), "replace");
-    if (text) { PyErr_SetObject(EmberError, text); Py_DECREF(text); }
+    if (text) {
+        PyErr_SetObject(st == EMBER_ERR_STATE ? NotReadyError : EmberError, text);
+        Py_DECREF(text);
+    }
     return NULL;
 }
 
@@ -437,5 +441,16 @@ PyMODINIT_FUNC PyInit__ember(void) {
     if (!EmberError) return NULL;
     Py_INCREF(EmberError);
     PyModule_AddObject(m, "EmberError", EmberError);
+    PyObject *bases = Py_BuildValue("(OO)", EmberError, PyExc_RuntimeError);
+    if (!bases) return NULL;
+    NotReadyError = PyErr_NewExceptionWithDoc(
+        "ember.NotReadyError",
+        "A call made in the wrong state, e.g. invoke() before allocate_tensors(). "
+        "A RuntimeError (as LiteRT raises) and an EmberError.",
+        bases, NULL);
+    Py_DECREF(bases);
+    if (!NotReadyError) return NULL;
+    Py_INCREF(NotReadyError);
+    PyModule_AddObject(m, "NotReadyError", NotReadyError);
     return m;
 }
