@@ -331,6 +331,21 @@ class Interpreter:
         """(arena bytes of the main subgraph, persistent bytes) after allocate_tensors()."""
         return _ember.arena_size(self._interp, 0)
 
+    def memory_plan(self):
+        """[{tensor, name, offset, bytes, first_node, last_node}] of the main
+        subgraph's arena, after allocate_tensors()."""
+        return [{"tensor": t, "name": _ember.tensor_info(self._interp, 0, t)[0], "offset": off,
+                 "bytes": size, "first_node": first, "last_node": last}
+                for t, off, size, first, last in _ember.memory_plan(self._interp, 0)]
+
+    def profile(self, enable=True):
+        """Turns the C core's per-node timers on (zeroed) or off."""
+        _ember.set_profiling(self._interp, bool(enable))
+
+    def node_times_ns(self):
+        """Nanoseconds spent in each node of the main subgraph since profile(True)."""
+        return _ember.node_times(self._interp)
+
     def _get_ops_details(self):
         return [{"index": i, "op_name": custom or name, "inputs": np.array(ins, dtype=np.int32),
                  "outputs": np.array(outs, dtype=np.int32), "version": version}

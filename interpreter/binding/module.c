@@ -365,6 +365,28 @@ static PyObject *py_arena_size(PyObject *self, PyObject *args) {
                          (Py_ssize_t)ember_interp_persistent_bytes(pi->it));
 }
 
+/* memory_plan(interp, sg=0) -> [(tensor, offset, bytes, first, last)] for arena tensors */
+static PyObject *py_memory_plan(PyObject *self, PyObject *args) {
+    PyObject *cap;
+    int sg = 0;
+    if (!PyArg_ParseTuple(args, "O|i", &cap, &sg)) return NULL;
+    py_interp *pi = get_interp(cap);
+    if (!pi) return NULL;
+    PyObject *list = PyList_New(0);
+    int32_t n = ember_interp_tensor_count(pi->it, sg);
+    for (int32_t i = 0; list && i < n; i++) {
+        size_t off;
+        int32_t first, last;
+        if (!ember_interp_tensor_plan(pi->it, sg, i, &off, &first, &last)) continue;
+        PyObject *item = Py_BuildValue("(innii)", (int)i, (Py_ssize_t)off,
+                                       (Py_ssize_t)ember_interp_tensor(pi->it, sg, i)->bytes,
+                                       (int)first, (int)last);
+        PyList_Append(list, item);
+        Py_XDECREF(item);
+    }
+    return list;
+}
+
 static PyObject *py_set_profiling(PyObject *self, PyObject *args) {
     PyObject *cap;
     int on;
@@ -420,6 +442,7 @@ static PyMethodDef methods[] = {
     {"tensor_address", py_tensor_address, METH_VARARGS, "tensor_address(interp, sg, index) -> (addr, bytes, readonly)"},
     {"nodes", py_nodes, METH_VARARGS, "nodes(interp, sg=0) -> list"},
     {"arena_size", py_arena_size, METH_VARARGS, "arena_size(interp, sg=0) -> (arena, persistent)"},
+    {"memory_plan", py_memory_plan, METH_VARARGS, "memory_plan(interp, sg=0) -> [(tensor, offset, bytes, first, last)]"},
     {"set_profiling", py_set_profiling, METH_VARARGS, "set_profiling(interp, on)"},
     {"node_times", py_node_times, METH_VARARGS, "node_times(interp) -> [ns per node]"},
     {"registry", py_registry, METH_NOARGS, "registry() -> (builtin names, custom names)"},

@@ -67,6 +67,12 @@ int32_t ember_interp_tensor_count(ember_interp *it, int32_t sg);
 size_t ember_interp_arena_size(const ember_interp *it, int32_t sg);
 size_t ember_interp_persistent_bytes(const ember_interp *it);
 
+/* The memory plan after allocate: for an arena tensor, its offset in the
+ * arena and its lifetime [first, last] in node indices (last == node count:
+ * alive past the end). Returns 0 for tensors not in the arena. */
+int ember_interp_tensor_plan(ember_interp *it, int32_t sg, int32_t tensor, size_t *offset,
+                             int32_t *first, int32_t *last);
+
 /* Per-node timers (host): enable, then read after invoke. */
 void ember_interp_set_profiling(ember_interp *it, int on);
 int32_t ember_interp_node_count(ember_interp *it, int32_t sg);

@@ -850,6 +850,17 @@ size_t ember_interp_arena_size(const ember_interp *it, int32_t sg) {
 }
 size_t ember_interp_persistent_bytes(const ember_interp *it) { return it->persistent_bytes; }
 
+int ember_interp_tensor_plan(ember_interp *it, int32_t sg, int32_t tensor, size_t *offset,
+                             int32_t *first, int32_t *last) {
+    ember_context *ctx = ember_interp_subgraph(it, sg);
+    if (!ctx || !ctx->prepared || tensor < 0 || tensor >= ctx->n_tensors) return 0;
+    if (ctx->tensors[tensor].mem != EMBER_MEM_ARENA) return 0;
+    *offset = ctx->offsets[tensor];
+    *first = ctx->first_use[tensor];
+    *last = ctx->last_use[tensor];
+    return 1;
+}
+
 void ember_interp_set_profiling(ember_interp *it, int on) {
     it->profiling = on;
     if (on && !it->node_ns && it->n_subgraphs)
