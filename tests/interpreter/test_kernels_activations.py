@@ -278,3 +278,19 @@ def test_cast_errors():
     with pytest.raises(ember.EmberError):
         ember.Interpreter(model_content=_unary_model("CAST", [3], "float32", "string")
                           ).allocate_tensors()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("sx,sa", [([3, 37, 41, 13], [13]), ([2, 30, 40, 24], [1, 1, 24]),
+                                   ([2, 30, 40, 24], [30, 40, 24])])
+def test_prelu_row_blocks(sx, sa, threads):
+    b = ModelBuilder()
+    x = b.input("x", sx, "float32")
+    alpha = _data(sa, seed=2, lo=-1, hi=1)
+    a = b.const("alpha", alpha)
+    y = b.tensor("y", sx, "float32")
+    b.op("PRELU", [x, a], [y])
+    b.output(y)
+    xv = _data(sx)
+    got = run_ember(b.build(), [xv], num_threads=threads)[0]
+    np.testing.assert_array_equal(got, np.where(xv >= 0, xv, xv * alpha))

@@ -369,3 +369,20 @@ def test_select_v2_errors():
     b.output(z)
     _expect_error(b.build())
     _expect_error(_select_model([2], [3], [3], "float32"))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("op", ["ADD", "MUL", "MAXIMUM"])
+@pytest.mark.parametrize("sa,sb", [
+    ([3, 37, 41, 13], [13]),                 # per-channel (row blocks of C)
+    ([1, 37, 41, 13], [1, 1, 1, 13]),
+    ([3, 37, 41, 13], [3, 37, 41, 1]),       # per-pixel scalar
+    ([2, 1, 40, 30], [1, 50, 1, 30]),        # blocks end at an outer-dim carry
+    ([5, 7], [3, 1, 1, 7]),
+])
+def test_binary_row_blocks(op, sa, sb, threads):
+    """Blocked rows, split over threads mid-row and across odometer carries."""
+    a, b = _data(sa, "float32", 0), _data(sb, "float32", 1)
+    got = run_ember(_binary_model(op, sa, sb, "float32"), [a, b], num_threads=threads)[0]
+    want = {"ADD": np.add, "MUL": np.multiply, "MAXIMUM": np.maximum}[op](a, b)
+    np.testing.assert_array_equal(got, want)

@@ -38,6 +38,7 @@ enum { CHECK_NONE = 0, CHECK_NONZERO = 1, CHECK_NONNEGATIVE = 2 };
 typedef struct binary_data {
     ember_bcast bc;
     ember_bc_row row;
+    ember_bc_rows blk;
     bin_params prm;
     size_t esz;
     int check;                      /* eval-time check on input 1's values */
@@ -88,12 +89,40 @@ static inline int32_t ipow32(int32_t a, int32_t b) {
             o_[i] = POST(EXPR);                                                 \
         }                                                                       \
     }
+/* The same loop nested in a loop over `rows` rows (see ember_bc_rows). */
+#define BIN_BLK(NAME, TI, TO, AI, BI, EXPR, LOAD, POST)                         \
+    static void NAME(const void *const *in, const size_t *rs, void *out, size_t rows, \
+                     size_t n, const void *pv) {                                \
+        const TI *a_r = (const TI *)in[0], *b_r = (const TI *)in[1];            \
+        TO *o_r = (TO *)out;                                                    \
+        const bin_params *prm = (const bin_params *)pv;                         \
+        (void)prm;                                                              \
+        LOAD()                                                                  \
+        for (size_t r = 0; r < rows; r++, a_r += rs[0], b_r += rs[1], o_r += n) { \
+            const TI *restrict a_ = a_r;                                        \
+            const TI *restrict b_ = b_r;                                        \
+            TO *restrict o_ = o_r;                                              \
+            for (size_t i = 0; i < n; i++) {                                    \
+                const TI x = a_[AI], y = b_[BI];                                \
+                o_[i] = POST(EXPR);                                             \
+            }                                                                   \
+        }                                                                       \
+    }
+typedef struct bin_fns {
+    ember_bc_row row[4];
+    ember_bc_rows blk[4];
+} bin_fns;
 #define BIN_ROWS(NAME, TI, TO, EXPR, LOAD, POST)                                \
     BIN_ROW(NAME##_ss, TI, TO, 0, 0, EXPR, LOAD, POST)                          \
     BIN_ROW(NAME##_vs, TI, TO, i, 0, EXPR, LOAD, POST)                          \
     BIN_ROW(NAME##_sv, TI, TO, 0, i, EXPR, LOAD, POST)                          \
     BIN_ROW(NAME##_vv, TI, TO, i, i, EXPR, LOAD, POST)                          \
-    static const ember_bc_row NAME[4] = {NAME##_ss, NAME##_vs, NAME##_sv, NAME##_vv};
+    BIN_BLK(NAME##_bss, TI, TO, 0, 0, EXPR, LOAD, POST)                         \
+    BIN_BLK(NAME##_bvs, TI, TO, i, 0, EXPR, LOAD, POST)                         \
+    BIN_BLK(NAME##_bsv, TI, TO, 0, i, EXPR, LOAD, POST)                         \
+    BIN_BLK(NAME##_bvv, TI, TO, i, i, EXPR, LOAD, POST)                         \
+    static const bin_fns NAME = {{NAME##_ss, NAME##_vs, NAME##_sv, NAME##_vv},  \
+                                 {NAME##_bss, NAME##_bvs, NAME##_bsv, NAME##_bvv}};
 
 #define NOLOAD()
 #define NOPOST(v) (v)
@@ -153,30 +182,30 @@ typedef struct binary_spec {
     int opt_table, act_field;       /* act_field < 0: the op has no activation */
     int check_i32;                  /* eval-time check for int32 */
     /* [type][act]: row tables; NULL = type unsupported */
-    const ember_bc_row *f32[2], *i32[2], *i64[2], *i8, *u8, *i16;
+    const bin_fns *f32[2], *i32[2], *i64[2], *i8, *u8, *i16;
 } binary_spec;
 
 #define NO2 {NULL, NULL}
 static const binary_spec SPEC_ADD = {"ADD", EMBER_BuiltinOptions_AddOptions,
     EMBER_AddOptions_fused_activation_function, CHECK_NONE,
-    {add_f32, add_f32_act}, {add_i32, add_i32_act}, {add_i64, add_i64_act}, NULL, NULL, NULL};
+    {&add_f32, &add_f32_act}, {&add_i32, &add_i32_act}, {&add_i64, &add_i64_act}, NULL, NULL, NULL};
 static const binary_spec SPEC_SUB = {"SUB", EMBER_BuiltinOptions_SubOptions,
     EMBER_SubOptions_fused_activation_function, CHECK_NONE,
-    {sub_f32, sub_f32_act}, {sub_i32, sub_i32_act}, {sub_i64, sub_i64_act}, NULL, NULL, NULL};
+    {&sub_f32, &sub_f32_act}, {&sub_i32, &sub_i32_act}, {&sub_i64, &sub_i64_act}, NULL, NULL, NULL};
 static const binary_spec SPEC_MUL = {"MUL", EMBER_BuiltinOptions_MulOptions,
     EMBER_MulOptions_fused_activation_function, CHECK_NONE,
-    {mul_f32, mul_f32_act}, {mul_i32, mul_i32_act}, {mul_i64, mul_i64_act}, NULL, NULL, NULL};
+    {&mul_f32, &mul_f32_act}, {&mul_i32, &mul_i32_act}, {&mul_i64, &mul_i64_act}, NULL, NULL, NULL};
 static const binary_spec SPEC_DIV = {"DIV", EMBER_BuiltinOptions_DivOptions,
     EMBER_DivOptions_fused_activation_function, CHECK_NONZERO,
-    {div_f32, div_f32_act}, {div_i32, div_i32}, NO2, NULL, NULL, NULL};
+    {&div_f32, &div_f32_act}, {&div_i32, &div_i32}, NO2, NULL, NULL, NULL};
 static const binary_spec SPEC_SQD = {"SQUARED_DIFFERENCE", 0, -1, CHECK_NONE,
-    {sqd_f32, sqd_f32}, {sqd_i32, sqd_i32}, NO2, NULL, NULL, NULL};
+    {&sqd_f32, &sqd_f32}, {&sqd_i32, &sqd_i32}, NO2, NULL, NULL, NULL};
 static const binary_spec SPEC_MAX = {"MAXIMUM", 0, -1, CHECK_NONE,
-    {max_f32, max_f32}, {max_i32, max_i32}, {max_i64, max_i64}, max_i8, max_u8, max_i16};
+    {&max_f32, &max_f32}, {&max_i32, &max_i32}, {&max_i64, &max_i64}, &max_i8, &max_u8, &max_i16};
 static const binary_spec SPEC_MIN = {"MINIMUM", 0, -1, CHECK_NONE,
-    {min_f32, min_f32}, {min_i32, min_i32}, {min_i64, min_i64}, min_i8, min_u8, min_i16};
+    {&min_f32, &min_f32}, {&min_i32, &min_i32}, {&min_i64, &min_i64}, &min_i8, &min_u8, &min_i16};
 static const binary_spec SPEC_POW = {"POW", 0, -1, CHECK_NONNEGATIVE,
-    {pow_f32, pow_f32}, {pow_i32, pow_i32}, NO2, NULL, NULL, NULL};
+    {&pow_f32, &pow_f32}, {&pow_i32, &pow_i32}, NO2, NULL, NULL, NULL};
 
 /* ---- checks on the second operand's values ----------------------------------- */
 
@@ -215,7 +244,7 @@ static ember_status binary_prepare(ember_context *ctx, ember_node *node, const b
         act = (int32_t)ember_opt_int(node, s->opt_table, s->act_field, 0);
     int use_act = act != EMBER_ActivationFunctionType_NONE;
 
-    const ember_bc_row *table = NULL;
+    const bin_fns *table = NULL;
     int64_t tmin = 0, tmax = 0;
     d->check = CHECK_NONE;
     switch (a->type) {
@@ -248,7 +277,8 @@ static ember_status binary_prepare(ember_context *ctx, ember_node *node, const b
     EMBER_CHECK(ember_bcast_shape_n(ctx, 2, in, &nd, dims));
     EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
     ember_bcast_plan(&d->bc, 2, in, nd, dims);
-    d->row = table[d->bc.pattern & 3u];
+    d->row = table->row[d->bc.pattern & 3u];
+    d->blk = table->blk[d->bc.pattern & 3u];
     d->esz = ember_type_size(a->type);
 
     /* A constant divisor / exponent is checked once, here. */
@@ -266,7 +296,7 @@ static ember_status binary_eval(ember_context *ctx, ember_node *node) {
     if (d->check != CHECK_NONE) EMBER_CHECK(check_values(ctx, d->check, b));
     const void *base[2] = {a->data, b->data};
     const size_t esz[2] = {d->esz, d->esz};
-    ember_bcast_run(ctx, &d->bc, base, esz, y->data, d->esz, d->row, &d->prm);
+    ember_bcast_run_rows(ctx, &d->bc, base, esz, y->data, d->esz, d->row, d->blk, &d->prm);
     return EMBER_OK;
 }
 

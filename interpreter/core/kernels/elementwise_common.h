@@ -39,6 +39,13 @@
  * only (broadcast along the row). */
 typedef void (*ember_bc_row)(const void *const *in, void *out, size_t n, const void *params);
 
+/* Optional block of `rows` consecutive rows of n elements each: input k's
+ * row pointer advances by rs[k] elements per row (0 = same row again), the
+ * output by n. Lets an op keep the whole [rows x n] loop nest in one
+ * function (per-channel broadcasts of NHWC tensors have short rows). */
+typedef void (*ember_bc_rows)(const void *const *in, const size_t *rs, void *out, size_t rows,
+                              size_t n, const void *params);
+
 typedef struct ember_bcast {
     int nin;                                   /* inputs (1..3) */
     int ndim;                                  /* collapsed rank, >= 1 */
@@ -118,10 +125,12 @@ static inline void ember_bcast_plan(ember_bcast *p, int nin, const ember_tensor 
 }
 
 /* Walks output elements [start, end) of the plan, one row call per (part
- * of a) row. esz[k]/oesz are element sizes in bytes. */
+ * of a) row, or, when `rows` is given, one block call per run of whole rows
+ * along the second-innermost collapsed dimension. esz[k]/oesz are element
+ * sizes in bytes. */
 static inline void ember_bcast_range(const ember_bcast *p, const void *const *base,
                                      const size_t *esz, void *out, size_t oesz,
-                                     ember_bc_row row, const void *params,
+                                     ember_bc_row row, ember_bc_rows rows, const void *params,
                                      size_t start, size_t end) {
     const int nd = p->ndim, nin = p->nin;
     const size_t inner = p->dims[nd - 1];
@@ -140,15 +149,31 @@ static inline void ember_bcast_range(const ember_bcast *p, const void *const *ba
         if (n > end - start) n = end - start;
         for (int k = 0; k < nin; k++)
             ptr[k] = (const char *)base[k] + (off[k] + j * p->strides[k][nd - 1]) * esz[k];
-        row(ptr, o, n, params);
-        o += n * oesz;
-        start += n;
+        size_t m = 1;                               /* whole rows in this call */
+        if (rows && nd >= 2 && j == 0 && n == inner) {
+            m = (end - start) / inner;
+            if (m > p->dims[nd - 2] - idx[nd - 2]) m = p->dims[nd - 2] - idx[nd - 2];
+        }
+        if (m > 1) {
+            size_t rs[EMBER_BC_MAX_IN] = {0, 0, 0};
+            for (int k = 0; k < nin; k++) rs[k] = p->strides[k][nd - 2];
+            rows(ptr, rs, o, m, n, params);
+        } else {
+            row(ptr, o, n, params);
+        }
+        o += m * n * oesz;
+        start += m * n;
         j = 0;
-        for (int d = nd - 2; d >= 0; d--) {       /* odometer over outer dims */
-            for (int k = 0; k < nin; k++) off[k] += p->strides[k][d];
-            if (++idx[d] < p->dims[d]) break;
+        int d = nd - 2;                             /* odometer over outer dims */
+        if (d < 0) continue;
+        for (int k = 0; k < nin; k++) off[k] += m * p->strides[k][d];
+        idx[d] += m;
+        while (idx[d] >= p->dims[d]) {
             for (int k = 0; k < nin; k++) off[k] -= p->strides[k][d] * p->dims[d];
             idx[d] = 0;
+            if (--d < 0) break;
+            for (int k = 0; k < nin; k++) off[k] += p->strides[k][d];
+            idx[d]++;
         }
     }
 }
@@ -160,6 +185,7 @@ typedef struct ember_bcast_job {
     void *out;
     size_t oesz;
     ember_bc_row row;
+    ember_bc_rows rows;
     const void *params;
     size_t chunk;
 } ember_bcast_job;
@@ -169,7 +195,8 @@ static inline void ember_bcast_task(void *arg, int task, int n_tasks) {
     size_t s = (size_t)task * j->chunk, e = s + j->chunk;
     (void)n_tasks;
     if (e > j->p->count) e = j->p->count;
-    if (s < e) ember_bcast_range(j->p, j->base, j->esz, j->out, j->oesz, j->row, j->params, s, e);
+    if (s < e)
+        ember_bcast_range(j->p, j->base, j->esz, j->out, j->oesz, j->row, j->rows, j->params, s, e);
 }
 
 /* How many tasks to split `count` elements into (1 = run inline). */
@@ -188,19 +215,27 @@ static inline size_t ember_ew_chunk(size_t count, int n) {
     return (c + 63) & ~(size_t)63;
 }
 
+/* rows may be NULL (row calls only). */
+static inline void ember_bcast_run_rows(ember_context *ctx, const ember_bcast *p,
+                                        const void *const *base, const size_t *esz,
+                                        void *out, size_t oesz, ember_bc_row row,
+                                        ember_bc_rows rows, const void *params) {
+    if (p->count == 0) return;
+    int n = ember_ew_tasks(ctx, p->count);
+    if (n <= 1) {
+        ember_bcast_range(p, base, esz, out, oesz, row, rows, params, 0, p->count);
+        return;
+    }
+    ember_bcast_job job = {p, base, esz, out, oesz, row, rows, params, ember_ew_chunk(p->count, n)};
+    n = (int)((p->count + job.chunk - 1) / job.chunk);
+    ember_parallel_for(ctx, n, ember_bcast_task, &job);
+}
+
 static inline void ember_bcast_run(ember_context *ctx, const ember_bcast *p,
                                    const void *const *base, const size_t *esz,
                                    void *out, size_t oesz, ember_bc_row row,
                                    const void *params) {
-    if (p->count == 0) return;
-    int n = ember_ew_tasks(ctx, p->count);
-    if (n <= 1) {
-        ember_bcast_range(p, base, esz, out, oesz, row, params, 0, p->count);
-        return;
-    }
-    ember_bcast_job job = {p, base, esz, out, oesz, row, params, ember_ew_chunk(p->count, n)};
-    n = (int)((p->count + job.chunk - 1) / job.chunk);
-    ember_parallel_for(ctx, n, ember_bcast_task, &job);
+    ember_bcast_run_rows(ctx, p, base, esz, out, oesz, row, NULL, params);
 }
 
 /* ---- flat (same-shape) element-wise loops, e.g. unary ops ------------- */

@@ -11,6 +11,7 @@
 typedef struct prelu_data {
     ember_bcast bc;
     ember_bc_row row;
+    ember_bc_rows blk;
 } prelu_data;
 
 #define PRELU_ROW(NAME, XI, AI)                                                 \
@@ -25,6 +26,28 @@ typedef struct prelu_data {
             o_[i] = pos + al * neg;   /* == x >= 0 ? x : x * al, vectorisable */ \
         }                                                                       \
     }
+#define PRELU_BLK(NAME, XI, AI)                                                 \
+    static void NAME(const void *const *in, const size_t *rs, void *out, size_t rows, \
+                     size_t n, const void *pv) {                                \
+        const float *x_r = (const float *)in[0], *a_r = (const float *)in[1];   \
+        float *o_r = (float *)out;                                              \
+        (void)pv;                                                               \
+        for (size_t r = 0; r < rows; r++, x_r += rs[0], a_r += rs[1], o_r += n) { \
+            const float *restrict x_ = x_r;                                     \
+            const float *restrict a_ = a_r;                                     \
+            float *restrict o_ = o_r;                                           \
+            for (size_t i = 0; i < n; i++) {                                    \
+                const float x = x_[XI], al = a_[AI];                            \
+                const float pos = x >= 0.0f ? x : 0.0f, neg = x >= 0.0f ? 0.0f : x; \
+                o_[i] = pos + al * neg;                                         \
+            }                                                                   \
+        }                                                                       \
+    }
+PRELU_BLK(prelu_bss, 0, 0)
+PRELU_BLK(prelu_bvs, i, 0)
+PRELU_BLK(prelu_bsv, 0, i)
+PRELU_BLK(prelu_bvv, i, i)
+static const ember_bc_rows prelu_blks[4] = {prelu_bss, prelu_bvs, prelu_bsv, prelu_bvv};
 PRELU_ROW(prelu_ss, 0, 0)
 PRELU_ROW(prelu_vs, i, 0)
 PRELU_ROW(prelu_sv, 0, i)
@@ -52,6 +75,7 @@ static ember_status prelu_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
     ember_bcast_plan(&d->bc, 2, in, nd, dims);
     d->row = prelu_rows[d->bc.pattern & 3u];
+    d->blk = prelu_blks[d->bc.pattern & 3u];
     return EMBER_OK;
 }
 
@@ -61,7 +85,7 @@ static ember_status prelu_eval(ember_context *ctx, ember_node *node) {
     ember_tensor *y = ember_output(ctx, node, 0);
     const void *base[2] = {x->data, a->data};
     const size_t esz[2] = {4, 4};
-    ember_bcast_run(ctx, &d->bc, base, esz, y->data, 4, d->row, NULL);
+    ember_bcast_run_rows(ctx, &d->bc, base, esz, y->data, 4, d->row, d->blk, NULL);
     return EMBER_OK;
 }
 
