@@ -207,7 +207,7 @@ def test_per_channel_and_signature_values(model_files):
 
 
 def _real_model():
-    from test_real_models import model_file
+    from real_models import model_file
     return str(model_file("hand_landmark_lite.tflite"))
 
 

@@ -1,0 +1,1 @@
+"""Frontends: each lowers one source format into the converter IR."""
