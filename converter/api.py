@@ -16,6 +16,7 @@ def convert(source, *, output=None, quantize=None, calibration=None, input_type=
     input_shapes: {input name: shape} overrides for unknown dimensions.
     nhwc: give image models NHWC inputs/outputs (ONNX sources keep NCHW by default).
     """
+    from ember.converter.passes import optimize
     from ember.schema.writer import write
 
     if quantize not in QUANTIZE_MODES:
@@ -25,6 +26,7 @@ def convert(source, *, output=None, quantize=None, calibration=None, input_type=
         raise ConversionError("quantisation is not implemented yet (issue #4); convert without "
                               "--quantize for a float model")
     model = load(source, input_shapes=input_shapes, nhwc=nhwc, **options)
+    model = optimize(model)
     data = write(model)
     if output is not None:
         with open(os.fspath(output), "wb") as f:
@@ -32,7 +34,12 @@ def convert(source, *, output=None, quantize=None, calibration=None, input_type=
     return data
 
 
-def load(source, **options):
+def _frontend(name):
+    import importlib
+    return importlib.import_module(f"ember.converter.frontends.{name}")
+
+
+def load(source, *, input_shapes=None, nhwc=False, **options):
     """Reads ``source`` into the converter IR (no passes run)."""
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -40,12 +47,20 @@ def load(source, **options):
             raise ConversionError(f"no such file: {path}")
         ext = os.path.splitext(path)[1].lower()
         if ext == ".tflite":
-            from ember.converter.frontends import tflite
             with open(path, "rb") as f:
-                return tflite.read(f.read())
-        raise ConversionError(f"{path}: unsupported source format {ext or '(no extension)'}; "
-                              "Ember converts .tflite files today (.keras, .h5 and .onnx are coming)")
+                return _frontend("tflite").read(f.read())
+        if ext in (".keras", ".h5", ".hdf5"):
+            return _frontend("keras").read(path, input_shapes=input_shapes, **options)
+        if ext == ".onnx":
+            return _frontend("onnx").read(path, input_shapes=input_shapes, nhwc=nhwc, **options)
+        raise ConversionError(f"{path}: unsupported source format {ext or '(no extension)'} "
+                              "(Ember converts .keras, .h5, .onnx and .tflite)")
     if isinstance(source, (bytes, bytearray)):
-        from ember.converter.frontends import tflite
-        return tflite.read(bytes(source))
-    raise ConversionError(f"cannot convert a {type(source).__name__}")
+        return _frontend("tflite").read(bytes(source))
+    kind = f"{type(source).__module__}.{type(source).__name__}"
+    if kind.startswith("onnx") and type(source).__name__ == "ModelProto":
+        return _frontend("onnx").read(source, input_shapes=input_shapes, nhwc=nhwc, **options)
+    if kind.startswith("keras") or hasattr(source, "get_config") and hasattr(source, "layers"):
+        return _frontend("keras").read(source, input_shapes=input_shapes, **options)
+    raise ConversionError(f"cannot convert a {kind}: pass a path (.keras, .h5, .onnx, .tflite), "
+                          "a keras.Model or an onnx.ModelProto")
