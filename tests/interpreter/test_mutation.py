@@ -40,6 +40,12 @@ N_WORKERS = max(1, min(4, os.cpu_count() or 1))
 PER_MUTANT_TIMEOUT = 20
 
 
+# A WHILE loop whose mutated constants never let it finish (a body adding -3
+# instead of 1) is a valid model that runs forever, in LiteRT too: for models
+# with WHILE a hang counts as an outcome, not a failure.
+HANG_OK = {"control_flow.tflite"}
+
+
 def run_mutants(path, seeds):
     """Runs mutants `seeds` of the model at `path` in worker processes.
     Returns (outcome counts, failure descriptions)."""
@@ -77,8 +83,14 @@ def run_mutants(path, seeds):
             if proc.returncode == 0 and len(done) == len(todo):
                 break
             # the worker died on `begun`: report it and carry on after it
-            how = ("hung (> %d s)" % PER_MUTANT_TIMEOUT if proc.returncode == -14
+            hung = proc.returncode == -14
+            how = ("hung (> %d s)" % PER_MUTANT_TIMEOUT if hung
                    else "crashed (exit status %d)" % proc.returncode)
+            if hung and begun is not None and begun not in done and \
+                    os.path.basename(path) in HANG_OK:
+                counts["hang"] = counts.get("hang", 0) + 1
+                todo = todo[todo.index(begun) + 1:]
+                continue
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-6:]
             if begun is None or begun in done:
                 failures.append("worker %s before any mutant: %s" % (how, " | ".join(tail)))
@@ -87,11 +99,11 @@ def run_mutants(path, seeds):
             todo = todo[todo.index(begun) + 1:]
         return counts, failures
 
-    totals, fails = {"ok": 0, "err": 0}, []
+    totals, fails = {"ok": 0, "err": 0, "hang": 0}, []
     with concurrent.futures.ThreadPoolExecutor(len(chunks)) as pool:
         for counts, failures in pool.map(one_chunk, [c for c in chunks if c]):
             for k in totals:
-                totals[k] += counts[k]
+                totals[k] += counts.get(k, 0)
             fails += failures
     return totals, fails
 
@@ -102,7 +114,7 @@ def check(path, n):
         pytest.fail("%d of %d mutants of %s neither ran nor raised EmberError:\n  %s\n"
                     "reproduce: python tests/interpreter/fuzz_worker.py --write %s SEED mutant.tflite"
                     % (len(fails), n + 1, path.name, "\n  ".join(fails[:30]), path))
-    assert totals["ok"] + totals["err"] == n + 1
+    assert totals["ok"] + totals["err"] + totals["hang"] == n + 1
     return totals
 
 
