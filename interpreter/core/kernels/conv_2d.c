@@ -15,6 +15,7 @@
  * scratch). Quantised variants (an _i8 path) are refused for now.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gemm.h"
@@ -86,15 +87,17 @@ static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *b
                 ember_zero_f32(row, span);
                 continue;
             }
-            const float *src = img + ((size_t)iy * s->W + ix0) * s->C;
+            /* ix0 may be negative (left padding): index from the row start so
+             * no pointer ever points before the image */
+            const float *img_row = img + (size_t)iy * s->W * s->C;
             if (contiguous) {
-                ember_copy_f32(row, src, span);
+                ember_copy_f32(row, img_row + (size_t)ix0 * s->C, span);
                 continue;
             }
             for (int32_t kx = 0; kx < KW; kx++) {
                 const int32_t ix = ix0 + kx * s->dil_w;
                 if (ix < 0 || ix >= s->W) ember_zero_f32(row + kx * Cg, Cg);
-                else ember_copy_f32(row + kx * Cg, src + (ptrdiff_t)kx * s->dil_w * s->C, Cg);
+                else ember_copy_f32(row + kx * Cg, img_row + (size_t)ix * s->C, Cg);
             }
         }
         if (++ox == s->OW) {

@@ -218,7 +218,7 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || work < 2.0e5) nt = 1;
-    if (nt > s->N * s->OH) nt = s->N * s->OH;
+    if ((int64_t)nt > (int64_t)s->N * s->OH) nt = (int)((int64_t)s->N * s->OH);
     d->tasks = nt < 1 ? 1 : nt;
     return EMBER_OK;
 }
