@@ -25,11 +25,12 @@ demo: test-deps dev
 
 test: test-deps dev
 	$(VPY) -m pytest -q tests
+	$(MAKE) test-numpy1
 
 sanitize: $(VPY)
 	EMBER_SANITIZE=1 $(VPY) -m pip install -q --no-build-isolation -e . 
 	ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-		$(VPY) -m pytest -q -x tests/interpreter
+		$(VPY) -m pytest -q tests/interpreter
 	$(VPY) -m pip install -q --no-build-isolation -e .
 
 clean:
@@ -69,14 +70,9 @@ fuzz: fuzz-build $(VPY)
 # (`pip install .` builds the abi3 extension). pytest runs from its own script,
 # so the installed package (not the source tree) is what gets imported.
 # ai-edge-litert (numpy>=1.23.2) imports under 1.26, so the oracle tests run
-# too; if it can't be installed, only the tests that don't need LiteRT run.
+# too.
 NP1_VENV ?= .venv-np1
 NP1_PY := $(NP1_VENV)/bin/python
-NP1_NO_LITERT_TESTS = tests/interpreter/test_numpy_compat.py tests/interpreter/test_malformed.py \
-	tests/interpreter/test_custom_ops.py tests/interpreter/test_c_api.py
-# LiteRT 2.3.0 aborts (SIGABRT, under numpy 1.26 only) on a rank-0 LOG_SOFTMAX; that
-# oracle case would take the whole pytest process down with it.
-NP1_PYTEST_ARGS ?= --deselect "tests/interpreter/test_kernels_activations.py::test_log_softmax[shape5]"
 .PHONY: test-numpy1
 test-numpy1:
 	test -x $(NP1_PY) || $(PY) -m venv $(NP1_VENV)
@@ -86,10 +82,5 @@ test-numpy1:
 		--exclude='*.egg-info' -cf - . | tar -xf - -C $(NP1_VENV)/src
 	$(NP1_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall $(NP1_VENV)/src
 	$(NP1_PY) -I -c "import numpy, ember; assert numpy.__version__.startswith('1.26'), numpy.__version__; assert 'site-packages' in ember.__file__, ember.__file__"
-	if $(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert && \
-	   $(NP1_PY) -I -c "import ai_edge_litert.interpreter"; then \
-		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider $(NP1_PYTEST_ARGS) tests/interpreter; \
-	else \
-		echo "LiteRT unavailable under numpy 1.26: running the tests that don't need it"; \
-		$(NP1_VENV)/bin/pytest -q -p no:cacheprovider $(NP1_NO_LITERT_TESTS); \
-	fi
+	$(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert
+	$(NP1_VENV)/bin/pytest -q -p no:cacheprovider tests/interpreter

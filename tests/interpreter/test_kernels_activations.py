@@ -191,8 +191,11 @@ def test_softmax(beta, shape):
 @pytest.mark.parametrize("shape", [[5], [2, 10], [1, 3, 4, 6], [2, 1, 2, 2, 7], [1, 1000], []])
 def test_log_softmax(shape):
     m, x = _unary_model("LOG_SOFTMAX", shape, "float32"), [_data(shape, lo=-10, hi=10)]
-    if not shape:   # the answer is 0; LiteRT returns ~1e-19 noise, so compare absolutely
-        np.testing.assert_allclose(run_ember(m, x)[0], run_litert(m, x)[0], atol=1e-6)
+    if not shape:
+        # log_softmax of a single value is exactly 0. LiteRT is no oracle here: its
+        # rank-0 LOG_SOFTMAX returns whatever its output buffer held (seen: ~1e-19,
+        # -0.37) and aborts the process under numpy 1.26.
+        np.testing.assert_array_equal(run_ember(m, x)[0], np.float32(0))
         return
     assert_matches_litert(m, x)
 
