@@ -14,9 +14,7 @@ Ratios are only meaningful within one run on one machine.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -24,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from ember.schema.builder import ModelBuilder  # noqa: E402
+from timing import time_invoke  # noqa: E402
 
 
 def unary(op, shape, options=None):
@@ -93,19 +92,6 @@ CASES = [
     ("SOFTMAX [1,16384,64]", lambda: unary("SOFTMAX", [1, 16384, 64], ("SoftmaxOptions", {"beta": 1.0}))),
     ("LOG_SOFTMAX [1,1024,1000]", lambda: unary("LOG_SOFTMAX", [1, 1024, 1000])),
 ]
-
-
-def time_invoke(it, xs, iters):
-    for d, x in zip(it.get_input_details(), xs):
-        it.set_tensor(d["index"], x)
-    for _ in range(3):
-        it.invoke()
-    samples = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        it.invoke()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def main():

@@ -11,9 +11,7 @@ Ember's GFLOP/s. Ratios are only meaningful within one run on one machine.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -21,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from ember.schema.builder import ModelBuilder  # noqa: E402
+from timing import time_invoke  # noqa: E402
 
 
 def conv_model(h, w, c, o, k, stride, act="RELU6"):
@@ -88,19 +87,6 @@ CASES = [
 ]
 
 
-def time_invoke(it, x, iters):
-    d = it.get_input_details()[0]
-    it.set_tensor(d["index"], x)
-    for _ in range(3):
-        it.invoke()
-    samples = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        it.invoke()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -131,8 +117,8 @@ def main():
         # round median of each: robust against other load on the machine.
         te = tl = float("inf")
         for _ in range(args.rounds):
-            te = min(te, time_invoke(em, x, args.iters))
-            tl = min(tl, time_invoke(lt, x, args.iters))
+            te = min(te, time_invoke(em, [x], args.iters))
+            tl = min(tl, time_invoke(lt, [x], args.iters))
         ye = em.get_tensor(em.get_output_details()[0]["index"])
         yl = lt.get_tensor(lt.get_output_details()[0]["index"])
         err = float(np.max(np.abs(ye - yl))) / max(float(np.max(np.abs(yl))), 1e-30)
