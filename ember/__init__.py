@@ -9,6 +9,7 @@
 """
 from ember.errors import EmberError
 from ember.interpreter import Interpreter, load_delegate
+from ember.converter import convert
 
 __version__ = "0.1.0"
-__all__ = ["EmberError", "Interpreter", "load_delegate", "__version__"]
+__all__ = ["EmberError", "Interpreter", "convert", "load_delegate", "__version__"]
