@@ -1,0 +1,44 @@
+"""The ``ember`` command line: ``ember run``, ``ember inspect`` (more subcommands arrive
+with the converter, quantisation, bench and microcontroller issues).
+
+Conventions: errors print one line (what, where, what to do) and exit 1 with no
+traceback (``--debug`` shows it); usage errors exit 2 (argparse).
+"""
+import argparse
+import sys
+
+from ember.cli import inspect_cmd, run_cmd
+
+EXAMPLES = """examples:
+  ember inspect examples/demo_model.tflite
+  ember inspect model.tflite --json > model.json
+  ember run examples/demo_model.tflite
+  ember run model.tflite --input image=x.npy -o out.npz --threads 2
+"""
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="ember", description="Ember: run and inspect TFLite-format models.",
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    run_cmd.add_parser(sub)
+    inspect_cmd.add_parser(sub)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("ember: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:          # noqa: BLE001 - one clear line, not a traceback
+        if args.debug:
+            raise
+        msg = str(e) or type(e).__name__
+        print(f"ember {args.command}: error: {msg}", file=sys.stderr)
+        return 1
