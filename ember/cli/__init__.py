@@ -1,5 +1,5 @@
-"""The ``ember`` command line: ``ember run``, ``ember inspect`` (more subcommands arrive
-with the converter, quantisation, bench and microcontroller issues).
+"""The ``ember`` command line: ``ember run``, ``ember inspect``, ``ember bench`` (more
+subcommands arrive with the converter, quantisation and microcontroller issues).
 
 Conventions: errors print one line (what, where, what to do) and exit 1 with no
 traceback (``--debug`` shows it); usage errors exit 2 (argparse).
@@ -7,13 +7,14 @@ traceback (``--debug`` shows it); usage errors exit 2 (argparse).
 import argparse
 import sys
 
-from ember.cli import inspect_cmd, run_cmd
+from ember.cli import bench_cmd, inspect_cmd, run_cmd
 
 EXAMPLES = """examples:
   ember inspect examples/demo_model.tflite
   ember inspect model.tflite --json > model.json
   ember run examples/demo_model.tflite
   ember run model.tflite --input image=x.npy -o out.npz --threads 2
+  ember bench model.tflite --vs litert --profile
 """
 
 
@@ -25,6 +26,7 @@ def build_parser():
     sub.required = True
     run_cmd.add_parser(sub)
     inspect_cmd.add_parser(sub)
+    bench_cmd.add_parser(sub)
     return p
 
 

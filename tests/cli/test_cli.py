@@ -128,3 +128,27 @@ def test_unknown_option_is_a_usage_error():
 def test_debug_shows_the_traceback(tmp_path):
     r = ember_cli("--debug", "run", tmp_path / "nope.tflite")
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_bench_vs_litert_prints_a_ratio():
+    r = ember_cli("bench", DEMO, "--runs", "20", "--vs", "litert")
+    assert r.returncode == 0, r.stderr
+    assert "ratio ember/litert (median):" in r.stdout
+    for key in ("load", "allocate", "min", "median", "p90", "max", "peak RSS"):
+        assert key in r.stdout, key
+
+
+def test_bench_profile_adds_up_to_the_total():
+    import re
+    path = model_file("face_detection_short_range.tflite")
+    r = ember_cli("bench", path, "--runs", "30", "--profile")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"profile: ([\d.]+) ms in nodes of ([\d.]+) ms per invoke", r.stdout)
+    assert m, r.stdout
+    nodes, total = float(m.group(1)), float(m.group(2))
+    assert abs(nodes - total) <= 0.10 * total, (nodes, total)
+    assert "by op type:" in r.stdout and "CONV_2D" in r.stdout
+
+
+def test_bench_rejects_bad_counts():
+    assert_clean_error(ember_cli("bench", DEMO, "--runs", "0"), 1, "--runs")
