@@ -1,5 +1,5 @@
-"""The ``ember`` command line: ``ember run``, ``ember inspect``, ``ember bench`` (more
-subcommands arrive with the converter, quantisation and microcontroller issues).
+"""The ``ember`` command line: ``ember convert``, ``ember run``, ``ember inspect``,
+``ember bench`` (``ember boards`` and ``ember micro`` arrive with the microcontroller issue).
 
 Conventions: errors print one line (what, where, what to do) and exit 1 with no
 traceback (``--debug`` shows it); usage errors exit 2 (argparse).
@@ -7,9 +7,10 @@ traceback (``--debug`` shows it); usage errors exit 2 (argparse).
 import argparse
 import sys
 
-from ember.cli import bench_cmd, inspect_cmd, run_cmd
+from ember.cli import bench_cmd, convert_cmd, inspect_cmd, run_cmd
 
 EXAMPLES = """examples:
+  ember convert model.tflite -o model.rewritten.tflite
   ember inspect examples/demo_model.tflite
   ember inspect model.tflite --json > model.json
   ember run examples/demo_model.tflite
@@ -19,11 +20,12 @@ EXAMPLES = """examples:
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="ember", description="Ember: run and inspect TFLite-format models.",
+    p = argparse.ArgumentParser(prog="ember", description="Ember: convert, run, inspect and time TFLite-format models.",
                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    convert_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     inspect_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)

@@ -152,3 +152,30 @@ def test_bench_profile_adds_up_to_the_total():
 
 def test_bench_rejects_bad_counts():
     assert_clean_error(ember_cli("bench", DEMO, "--runs", "0"), 1, "--runs")
+
+
+def test_convert_tflite_round_trip(tmp_path):
+    out = tmp_path / "demo.rewritten.tflite"
+    r = ember_cli("convert", DEMO, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and "wrote" in r.stdout
+    x = np.random.default_rng(1).random((1, 16, 16, 1), dtype=np.float32)
+    from oracle import ember as run
+    np.testing.assert_array_equal(run(out.read_bytes(), [x])[0], run(DEMO.read_bytes(), [x])[0])
+
+
+def test_convert_routes_quantisation_flags_and_says_what_is_missing(tmp_path):
+    r = ember_cli("convert", DEMO, "-o", tmp_path / "q.tflite", "--quantize", "int8")
+    assert_clean_error(r, 1, "quantisation is not implemented yet")
+    assert not (tmp_path / "q.tflite").exists()
+
+
+def test_convert_unsupported_source_names_the_format(tmp_path):
+    src = tmp_path / "model.pb"
+    src.write_bytes(b"x")
+    assert_clean_error(ember_cli("convert", src, "-o", tmp_path / "o.tflite"), 1, "unsupported source format")
+
+
+def test_convert_needs_an_output():
+    r = ember_cli("convert", DEMO)
+    assert r.returncode == 2 and "-o/--output" in r.stderr

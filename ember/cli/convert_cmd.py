@@ -1,0 +1,43 @@
+"""ember convert SRC -o OUT.tflite [--quantize MODE] [--calibration FILE] [--input-type T] [--output-type T]"""
+import os
+
+
+def add_parser(sub):
+    p = sub.add_parser("convert", help="convert a model to .tflite",
+                       description="Converts SRC to a .tflite flatbuffer. Sources: .tflite today "
+                                   "(read, re-optimised, re-written); .keras, .h5 and .onnx arrive with "
+                                   "the converter's frontends. Quantisation flags are accepted and "
+                                   "routed to ember.convert.")
+    p.add_argument("source", help="the source model")
+    p.add_argument("-o", "--output", required=True, help="the .tflite file to write")
+    p.add_argument("--quantize", choices=["dynamic", "float16", "int8", "int16x8"])
+    p.add_argument("--calibration", metavar="FILE", help=".npy (samples on axis 0) or .npz (per input)")
+    p.add_argument("--input-type", choices=["float32", "int8", "uint8"])
+    p.add_argument("--output-type", choices=["float32", "int8", "uint8"])
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's unknown dimensions; repeatable")
+    p.set_defaults(func=run)
+
+
+def _shapes(specs):
+    out = {}
+    for spec in specs:
+        name, _, dims = spec.partition("=")
+        try:
+            out[name] = [int(d) for d in dims.split(",")]
+        except ValueError:
+            raise ValueError(f"--input-shape {spec!r}: write it as NAME=1,224,224,3") from None
+        if not name or not out[name]:
+            raise ValueError(f"--input-shape {spec!r}: write it as NAME=1,224,224,3")
+    return out
+
+
+def run(args):
+    import ember
+    if not os.path.exists(args.source):
+        raise ValueError(f"no such source model: {args.source}")
+    data = ember.convert(args.source, output=args.output, quantize=args.quantize,
+                         calibration=args.calibration, input_type=args.input_type,
+                         output_type=args.output_type, input_shapes=_shapes(args.input_shape) or None)
+    print(f"wrote {args.output} ({len(data):,} bytes) from {args.source} "
+          f"({os.path.getsize(args.source):,} bytes)")
