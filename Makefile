@@ -14,7 +14,7 @@ venv: $(VPY)
 
 # Builds the C extension in place (editable install) for development.
 dev: $(VPY)
-	$(VPY) -m pip install -q numpy flatbuffers
+	$(VPY) -m pip install -q numpy flatbuffers "setuptools>=64" wheel
 	$(VPY) -m pip install -q --no-build-isolation -e .
 
 test-deps: $(VPY)
