@@ -8,6 +8,9 @@ import pytest
 TESTS = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
+# Keras 3 defaults to the TensorFlow backend, which the tests do not install.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
