@@ -4,7 +4,7 @@ VENV ?= .venv
 VPY := $(VENV)/bin/python
 CI ?=
 
-.PHONY: demo test dev venv test-deps sanitize clean
+.PHONY: demo test dev venv test-deps sanitize clean micro-deps
 
 $(VPY):
 	$(PY) -m venv $(VENV)
@@ -23,9 +23,18 @@ test-deps: $(VPY)
 demo: test-deps dev
 	$(VPY) examples/demo.py
 
-test: test-deps dev
+test: test-deps dev micro-deps
 	$(VPY) -m pytest -q tests
 	$(MAKE) test-numpy1
+
+# The microcontroller target's toolchain and emulator (Debian packages), installed
+# when run as root; otherwise the tests say what is missing (and fail under CI=true).
+MICRO_PKGS = gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+micro-deps:
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y $(MICRO_PKGS) || (apt-get update && apt-get install -y $(MICRO_PKGS)); \
+	else echo "micro-deps: not root (or no apt-get): install $(MICRO_PKGS) for the micro tests"; fi
 
 sanitize: $(VPY)
 	EMBER_SANITIZE=1 $(VPY) -m pip install -q --no-build-isolation -e . 

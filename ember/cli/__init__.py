@@ -7,7 +7,7 @@ traceback (``--debug`` shows it); usage errors exit 2 (argparse).
 import argparse
 import sys
 
-from ember.cli import bench_cmd, convert_cmd, inspect_cmd, run_cmd
+from ember.cli import bench_cmd, boards_cmd, convert_cmd, inspect_cmd, run_cmd
 
 EXAMPLES = """examples:
   ember convert model.tflite -o model.rewritten.tflite
@@ -29,6 +29,7 @@ def build_parser():
     run_cmd.add_parser(sub)
     inspect_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
+    boards_cmd.add_parser(sub)
     return p
 
 
