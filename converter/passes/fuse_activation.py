@@ -1,0 +1,121 @@
+"""Activation fusion: a RELU-family op after an op with a fused activation slot.
+
+TFLite kernels clamp to [lo, hi] for RELU, RELU6 and RELU_N1_TO_1 only; a
+fused TANH or SIGN_BIT is accepted by the schema but ignored (or refused) by
+the ops below, so TANH is never fused. CONCATENATION and L2_NORMALIZATION
+carry the field but LiteRT refuses anything but NONE there.
+
+Also rewrites clip patterns into the activation they are, where exact:
+MAXIMUM(x, 0) -> RELU, MINIMUM(MAXIMUM(x, 0), 6) (either order) -> RELU6,
+MINIMUM(MAXIMUM(x, -1), 1) -> RELU_N1_TO_1 (these then fuse like any other).
+"""
+import numpy as np
+
+from .common import Uses, activation, is_float, same_quant
+
+# Ops whose kernels (LiteRT and Ember) apply a fused RELU/RELU6/RELU_N1_TO_1.
+FUSABLE = frozenset({
+    "ADD", "SUB", "MUL", "DIV", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+    "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+})
+ACTIVATION_OPS = {"RELU": "RELU", "RELU6": "RELU6", "RELU_N1_TO_1": "RELU_N1_TO_1"}
+_RANGES = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def run(model):
+    changed = False
+    for g in model.subgraphs:
+        changed |= _clips(g)
+        while _fuse_one(g):
+            changed = True
+    return changed
+
+
+def _fuse_one(g):
+    uses = Uses(g)
+    for act in g.ops:
+        if act.type not in ACTIVATION_OPS or len(act.inputs) != 1 or len(act.outputs) != 1:
+            continue
+        x, y = act.inputs[0], act.outputs[0]
+        prod = uses.producer_of(x) if x is not None else None
+        if prod is None or prod.type not in FUSABLE or activation(prod) != "NONE":
+            continue
+        if len(prod.outputs) != 1 or not uses.sole_reader(x, act):
+            continue
+        if x.dtype != y.dtype or not same_quant(x, y) or x.dtype != np.float32 and x.quant is None:
+            continue        # integer ops without quantisation have no clamp to fuse into
+        if prod.type == "TRANSPOSE_CONV":
+            prod.version = max(prod.version, 4)     # its fused activation arrived in version 4
+        prod.options["fused_activation_function"] = ACTIVATION_OPS[act.type]
+        prod.outputs = [y]
+        g.remove_op(act)
+        return True
+    return False
+
+
+# ---- clip patterns ------------------------------------------------------
+def _scalar(t):
+    """The value of a one-element float constant, else None."""
+    if not is_float(t) or not t.is_const or t.data.size != 1:
+        return None
+    return float(t.data.reshape(-1)[0])
+
+
+def _bound(op, uses):
+    """(x, value) for MAXIMUM/MINIMUM(x, scalar const) that does not broadcast x, else None."""
+    if op.type not in ("MAXIMUM", "MINIMUM") or len(op.inputs) != 2 or len(op.outputs) != 1:
+        return None
+    a, b = op.inputs
+    for x, c in ((a, b), (b, a)):
+        v = _scalar(c)
+        if v is not None and is_float(x) and x.shape is not None and c.data.ndim <= len(x.shape):
+            out = op.outputs[0]
+            if out.shape is None or tuple(out.shape) == tuple(x.shape):
+                return x, v
+    return None
+
+
+def _clips(g):
+    changed = False
+    uses = Uses(g)
+    for op in list(g.ops):
+        inner = _bound(op, uses)
+        if inner is None or op not in g.ops:
+            continue
+        x, v = inner
+        lo = hi = None
+        if op.type == "MAXIMUM":
+            lo = v
+        else:
+            hi = v
+        outer_op = None
+        readers = uses.readers_of(op.outputs[0])
+        if len(readers) == 1 and uses.sole_reader(op.outputs[0], readers[0]):
+            outer = _bound(readers[0], uses)
+            if outer is not None and outer[0] is op.outputs[0] and readers[0].type != op.type:
+                outer_op = readers[0]
+                if outer_op.type == "MAXIMUM":
+                    lo = outer[1]
+                else:
+                    hi = outer[1]
+        kind = _which(lo, hi)
+        if kind is None and outer_op is not None:
+            outer_op, kind = None, _which(lo if op.type == "MAXIMUM" else None,
+                                          hi if op.type == "MINIMUM" else None)
+        if kind is None:
+            continue
+        last = outer_op or op
+        op.type, op.inputs, op.outputs, op.options = kind, [x], [last.outputs[0]], {}
+        op.options_table, op.version = None, 1
+        if outer_op is not None:
+            g.remove_op(outer_op)
+        uses = Uses(g)
+        changed = True
+    return changed
+
+
+def _which(lo, hi):
+    for name, (want_lo, want_hi) in _RANGES.items():
+        if lo == want_lo and hi == want_hi:
+            return name
+    return None
