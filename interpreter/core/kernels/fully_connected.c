@@ -9,10 +9,19 @@
  * Paths: fully_connected_ref_f32 (plain loops, the oracle) and the shared
  * GEMM (A = input in place, weights packed once in prepare when constant,
  * else per eval into scratch).
+ *
+ * Quantised (conv_q.h has the arithmetic and the checks): int8 (per-tensor
+ * weights with any zero point, or per-channel symmetric), uint8 legacy and
+ * int16x8 (int64 or int32 bias). int8/uint8 run the integer GEMM on blocks
+ * of FCQ_MC input rows (zero point subtracted into int16) and requantise
+ * each block; int16 and the reference path run fully_connected_ref_q.
  */
 #include <string.h>
 
+#include "conv_q.h"
 #include "gemm.h"
+
+#define FCQ_MC 32   /* input rows per integer GEMM block */
 
 static void fully_connected_ref_f32(int32_t B, int32_t K, int32_t O, const float *in,
                                     const float *w, const float *bias, float lo, float hi,
@@ -33,10 +42,124 @@ typedef struct fc_data {
     ember_gemm_b packed;
     int packed_const, pack_slot, tasks;
     ember_pbuf pack_mem;
+    /* quantised */
+    int quant;
+    ember_convq q;
+    ember_qgemm_b qpacked;
+    int work_slot;              /* per task: FCQ_MC x Kp int16 + FCQ_MC x O int32 */
+    size_t work_per_task;
 } fc_data;
+
+/* Plain loops over any integer variant (the oracle, and the int16 path):
+ * 64-bit sums, reduced to TFLite's int32 wrap-around by ember_convq_finish
+ * where TFLite accumulates in int32. */
+static void fully_connected_ref_q(const ember_convq *q, int32_t B, int32_t K, int32_t O,
+                                  const void *in, const void *w, const void *bias, void *out) {
+    const int32_t wt = q->type == EMBER_TensorType_UINT8 ? EMBER_TensorType_UINT8 : EMBER_TensorType_INT8;
+    for (int32_t b = 0; b < B; b++)
+        for (int32_t o = 0; o < O; o++) {
+            int64_t acc = 0;
+            for (int32_t k = 0; k < K; k++)
+                acc += (int64_t)(ember_q_load(in, q->type, (size_t)b * K + k) - q->in_zp) *
+                       (ember_q_load(w, wt, (size_t)o * K + k) - q->w_zp);
+            ember_q_store(out, q->type, (size_t)b * O + o, ember_convq_finish(q, acc, bias, o));
+        }
+}
+
+typedef struct fcq_arg {
+    const fc_data *d;
+    const void *in, *bias;
+    void *out;
+    char *work;
+} fcq_arg;
+
+/* Row blocks [task share) of the int8/uint8 GEMM path. */
+static void fcq_task(void *varg, int task, int n_tasks) {
+    const fcq_arg *t = (const fcq_arg *)varg;
+    const fc_data *d = t->d;
+    const ember_convq *q = &d->q;
+    const int32_t K = d->K, Kp = d->qpacked.Kp, O = d->O;
+    int16_t *a = (int16_t *)(t->work + d->work_per_task * (size_t)task);
+    int32_t *acc = (int32_t *)(a + (size_t)FCQ_MC * Kp);
+    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+    const int32_t b0 = (int32_t)((int64_t)blocks * task / n_tasks);
+    const int32_t b1 = (int32_t)((int64_t)blocks * (task + 1) / n_tasks);
+    for (int32_t blk = b0; blk < b1; blk++) {
+        const int32_t m0 = blk * FCQ_MC;
+        const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
+        for (int32_t i = 0; i < mc; i++) {
+            int16_t *row = a + (size_t)i * Kp;
+            const size_t base = (size_t)(m0 + i) * K;
+            if (q->type == EMBER_TensorType_INT8) {
+                const int8_t *x = (const int8_t *)t->in + base;
+                for (int32_t k = 0; k < K; k++) row[k] = (int16_t)(x[k] - q->in_zp);
+            } else {
+                const uint8_t *x = (const uint8_t *)t->in + base;
+                for (int32_t k = 0; k < K; k++) row[k] = (int16_t)(x[k] - q->in_zp);
+            }
+            if (Kp > K) row[K] = 0;
+        }
+        ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
+        for (int32_t i = 0; i < mc; i++)
+            for (int32_t o = 0; o < O; o++)
+                ember_q_store(t->out, q->type, (size_t)(m0 + i) * O + o,
+                              ember_convq_finish(q, acc[(size_t)i * O + o], t->bias, o));
+    }
+}
 
 static void *fc_init(ember_context *ctx, ember_node *node) {
     return ember_alloc_persistent(ctx, sizeof(fc_data));
+}
+
+static ember_status fcq_prepare(ember_context *ctx, ember_node *node, fc_data *d,
+                                const ember_tensor *x, const ember_tensor *w,
+                                const ember_tensor *b, const ember_tensor *y, int act) {
+    ember_convq_spec sp = {"FULLY_CONNECTED", d->O, 0, 1, 1, 0};
+    sp.bias_type_opt = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
+                                              EMBER_FullyConnectedOptions_quantized_bias_type, 0);
+    EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, w, b, y, act, &d->q));
+    d->work_slot = -1;
+    if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16 || d->O == 0 ||
+        d->B == 0)
+        return EMBER_OK;
+    /* integer GEMM: weights packed once when constant, else per eval */
+    const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
+    d->packed_const = ember_is_const(w);
+    if (d->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+        if (!dst) return EMBER_ERR_NOMEM;
+        ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O, dst, &d->qpacked);
+    } else {
+        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
+    if (nt > blocks) nt = blocks;
+    d->tasks = nt;
+    const size_t kp = (size_t)ember_qgemm_kp(d->K);
+    d->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
+    if (d->work_slot < 0) return EMBER_ERR_NOMEM;
+    return EMBER_OK;
+}
+
+static ember_status fcq_eval(ember_context *ctx, ember_node *node, fc_data *d,
+                             const ember_tensor *x, const ember_tensor *w,
+                             const ember_tensor *b, ember_tensor *y) {
+    const void *bias = b ? b->data : NULL;
+    if (d->work_slot < 0) {
+        fully_connected_ref_q(&d->q, d->B, d->K, d->O, x->data, w->data, bias, y->data);
+        return EMBER_OK;
+    }
+    if (!d->packed_const)
+        ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O,
+                           (int16_t *)node->scratch[d->pack_slot], &d->qpacked);
+    fcq_arg arg = {d, x->data, bias, y->data, (char *)node->scratch[d->work_slot]};
+    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, fcq_task, &arg);
+    else fcq_task(&arg, 0, 1);
+    return EMBER_OK;
 }
 
 static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
@@ -55,8 +178,9 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
     if (fmt != EMBER_FullyConnectedOptionsWeightsFormat_DEFAULT)
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
                           "FULLY_CONNECTED: weights_format %d is not supported", fmt);
-    if (x->type != EMBER_TensorType_FLOAT32 || w->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32))
+    d->quant = x->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && (w->type != EMBER_TensorType_FLOAT32 ||
+        (b && b->type != EMBER_TensorType_FLOAT32)))
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
                           "FULLY_CONNECTED: only float32 is supported (input %s, weights %s)",
                           ember_type_name(x->type), ember_type_name(w->type));
@@ -76,7 +200,7 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
                                         EMBER_FullyConnectedOptions_keep_num_dims, 0);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
                                        EMBER_FullyConnectedOptions_fused_activation_function, 0);
-    EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
+    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
     int32_t dims[EMBER_MAX_DIMS];
     int nd;
     if (keep) {
@@ -95,6 +219,7 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
 
     d->path = ember_kernel_path();
     d->pack_slot = -1;
+    if (d->quant) return fcq_prepare(ctx, node, d, x, w, b, y, act);
     if (d->path == EMBER_PATH_REF || d->O == 0) return EMBER_OK;
     const size_t pfloats = ember_gemm_packed_floats(d->K, d->O);
     d->packed_const = ember_is_const(w) && (!b || ember_is_const(b));
@@ -117,6 +242,7 @@ static ember_status fc_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *w = ember_input(ctx, node, 1);
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->quant) return fcq_eval(ctx, node, d, x, w, b, y);
     if (d->path == EMBER_PATH_REF || d->O == 0) {
         fully_connected_ref_f32(d->B, d->K, d->O, (const float *)x->data, (const float *)w->data,
                                 b ? (const float *)b->data : NULL, d->lo, d->hi,

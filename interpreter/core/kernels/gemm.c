@@ -181,3 +181,72 @@ void ember_gemm_run(ember_context *ctx, const ember_gemm_job *job, float *scratc
     t.split_n = ember_ceil_div(job->M, EMBER_GEMM_MR) < nt * 2 && B->panels >= nt;
     ember_parallel_for(ctx, nt, gemm_task_fn, &t);
 }
+
+/* ---- integer GEMM ------------------------------------------------------ */
+
+size_t ember_qgemm_packed_elems(int32_t K, int32_t N) {
+    const size_t panels = (size_t)((N + EMBER_QGEMM_NR - 1) / EMBER_QGEMM_NR);
+    return panels * (size_t)ember_qgemm_kp(K) * EMBER_QGEMM_NR;
+}
+
+void ember_qgemm_pack_b(const void *src, int32_t type, int32_t zp, ptrdiff_t row_stride,
+                        int32_t K, int32_t N, int16_t *dst, ember_qgemm_b *out) {
+    const int32_t Kp = ember_qgemm_kp(K);
+    const int32_t panels = (N + EMBER_QGEMM_NR - 1) / EMBER_QGEMM_NR;
+    for (int32_t p = 0; p < panels; p++) {
+        int16_t *pd = dst + (size_t)p * Kp * EMBER_QGEMM_NR;
+        for (int32_t j = 0; j < EMBER_QGEMM_NR; j++) {
+            const int32_t n = p * EMBER_QGEMM_NR + j;
+            for (int32_t k = 0; k < Kp; k++) {
+                int32_t v = 0;
+                if (n < N && k < K) {
+                    const size_t i = (size_t)n * (size_t)row_stride + (size_t)k;
+                    v = (type == EMBER_TensorType_UINT8 ? (int32_t)((const uint8_t *)src)[i]
+                                                        : (int32_t)((const int8_t *)src)[i]) - zp;
+                }
+                /* pair k/2, column j, slot k&1 */
+                pd[((size_t)(k >> 1) * EMBER_QGEMM_NR + j) * 2 + (k & 1)] = (int16_t)v;
+            }
+        }
+    }
+    out->K = K;
+    out->Kp = Kp;
+    out->N = N;
+    out->panels = panels;
+    out->data = dst;
+}
+
+/* One panel (nr <= NR valid columns) for mc rows; uint32 sums so the
+ * wrap-around TFLite relies on stays defined behaviour. */
+void ember_qgemm_panel_generic(int32_t mc, const int16_t *a, ptrdiff_t lda, const int16_t *bp,
+                               int32_t pairs, int32_t nr, int32_t *c, ptrdiff_t ldc) {
+    for (int32_t i = 0; i < mc; i++) {
+        uint32_t acc[EMBER_QGEMM_NR] = {0};
+        const int16_t *ai = a + (size_t)i * lda;
+        for (int32_t j = 0; j < pairs; j++) {
+            const int32_t a0 = ai[2 * j], a1 = ai[2 * j + 1];
+            const int16_t *bj = bp + (size_t)j * 2 * EMBER_QGEMM_NR;
+            for (int32_t n = 0; n < EMBER_QGEMM_NR; n++)
+                acc[n] += (uint32_t)(a0 * bj[2 * n] + a1 * bj[2 * n + 1]);
+        }
+        for (int32_t n = 0; n < nr; n++) c[(size_t)i * ldc + n] = (int32_t)acc[n];
+    }
+}
+
+void ember_qgemm_block(int path, int32_t mc, const int16_t *a, ptrdiff_t lda,
+                       const ember_qgemm_b *b, int32_t *c, ptrdiff_t ldc) {
+    const int32_t pairs = b->Kp / 2;
+    for (int32_t p = 0; p < b->panels; p++) {
+        const int16_t *bp = b->data + (size_t)p * b->Kp * EMBER_QGEMM_NR;
+        int32_t nr = b->N - p * EMBER_QGEMM_NR;
+        if (nr > EMBER_QGEMM_NR) nr = EMBER_QGEMM_NR;
+        int32_t *cp = c + (size_t)p * EMBER_QGEMM_NR;
+#ifdef EMBER_HAVE_AVX2_BUILD
+        if (path == EMBER_PATH_AVX2) {
+            ember_qgemm_panel_avx2(mc, a, lda, bp, pairs, nr, cp, ldc);
+            continue;
+        }
+#endif
+        ember_qgemm_panel_generic(mc, a, lda, bp, pairs, nr, cp, ldc);
+    }
+}

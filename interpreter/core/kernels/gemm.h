@@ -183,6 +183,40 @@ ember_status ember_tconv_plan(ember_context *ctx, ember_node *node, ember_tconv 
 void ember_tconv_run(ember_context *ctx, const ember_node *node, ember_tconv *t,
                      const float *in, const float *weights, const float *bias, float *out);
 
+
+/* ---- integer GEMM (int8/uint8 convolution family) ----------------------
+ *   C[m][n] = sum_k A[m][k] * B[k][n]   (int16 operands, int32 sums)
+ * Operands arrive with their zero points already subtracted (so int8 and
+ * uint8 both fit int16, and padding taps are plain zeros); sums wrap modulo
+ * 2^32 like TFLite's int32 accumulator. K is rounded up to an even Kp and
+ * B is packed in panels of EMBER_QGEMM_NR columns with k pairs interleaved
+ * (panel p, pair j: B[2j][n], B[2j+1][n] for n in the panel), the layout
+ * x86's pmaddwd consumes. A rows are Kp int16 wide (zero past K). */
+#define EMBER_QGEMM_NR 16
+#define EMBER_QGEMM_MR 4
+
+typedef struct ember_qgemm_b {
+    int32_t K, Kp, N, panels;
+    const int16_t *data;    /* panels * Kp * NR int16 */
+} ember_qgemm_b;
+
+static inline int32_t ember_qgemm_kp(int32_t K) { return K + (K & 1); }
+/* int16 elements ember_qgemm_pack_b writes for a K x N matrix. */
+size_t ember_qgemm_packed_elems(int32_t K, int32_t N);
+/* Packs B[k][n] = src[n*row_stride + k] - zp (src INT8 or UINT8: weights
+ * stored one output channel per row, as TFLite does). */
+void ember_qgemm_pack_b(const void *src, int32_t type, int32_t zp, ptrdiff_t row_stride,
+                        int32_t K, int32_t N, int16_t *dst, ember_qgemm_b *out);
+/* C[mc][N] (row stride ldc) for mc rows of A (row stride lda >= Kp). */
+void ember_qgemm_block(int path, int32_t mc, const int16_t *a, ptrdiff_t lda,
+                       const ember_qgemm_b *b, int32_t *c, ptrdiff_t ldc);
+void ember_qgemm_panel_generic(int32_t mc, const int16_t *a, ptrdiff_t lda, const int16_t *bp,
+                               int32_t pairs, int32_t nr, int32_t *c, ptrdiff_t ldc);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+void ember_qgemm_panel_avx2(int32_t mc, const int16_t *a, ptrdiff_t lda, const int16_t *bp,
+                            int32_t pairs, int32_t nr, int32_t *c, ptrdiff_t ldc);
+#endif
+
 /* Plain helpers shared by the family. */
 static inline int32_t ember_ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
 

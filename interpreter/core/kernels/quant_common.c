@@ -34,3 +34,85 @@ int ember_quant_type_range(int32_t type, int32_t *lo, int32_t *hi) {
     default: return 0;
     }
 }
+
+int ember_quant_require(ember_context *ctx, const ember_tensor *t, const char *op,
+                        const char *role) {
+    const char *name = t->name ? t->name : "?";
+    if (t->q.count < 1 || !t->q.scale || !t->q.zero_point)
+        return ember_fail(ctx, EMBER_ERR_MODEL, "%s: %s tensor '%s' (%s) has no quantization parameters",
+                          op, role, name, ember_type_name(t->type));
+    for (int32_t i = 0; i < t->q.count; i++)
+        if (!(t->q.scale[i] > 0.0f) || !isfinite(t->q.scale[i]))
+            return ember_fail(ctx, EMBER_ERR_MODEL, "%s: %s tensor '%s' has scale[%d] = %g (must be > 0)",
+                              op, role, name, (int)i, (double)t->q.scale[i]);
+    return EMBER_OK;
+}
+
+int ember_quant_zp_all_zero(const ember_tensor *t) {
+    for (int32_t i = 0; i < t->q.count; i++)
+        if (t->q.zero_point[i] != 0) return 0;
+    return 1;
+}
+
+/* zp + round(f / scale) with TFLite's float division; fails when the
+ * quotient leaves int32 (TFLite refuses the same). */
+static int quantize_bound(ember_context *ctx, float scale, int32_t zp, float f, int32_t *q) {
+    float r = roundf(f / scale);
+    if (!(r >= -2147483648.0f && r <= 2147483520.0f))
+        return ember_fail(ctx, EMBER_ERR_MODEL, "activation bound %g does not fit at scale %g",
+                          (double)f, (double)scale);
+    int64_t v = (int64_t)zp + (int64_t)r;
+    *q = v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
+    return EMBER_OK;
+}
+
+int ember_act_range_quant(ember_context *ctx, int32_t act, const ember_tensor *out, int32_t *lo,
+                          int32_t *hi) {
+    int32_t qmin, qmax, t;
+    if (!ember_quant_type_range(out->type, &qmin, &qmax) || out->type == EMBER_TensorType_INT32)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "no quantized activation range for %s output",
+                          ember_type_name(out->type));
+    if (out->q.count < 1)
+        return ember_fail(ctx, EMBER_ERR_MODEL, "output tensor '%s' has no quantization parameters",
+                          out->name ? out->name : "?");
+    const float scale = out->q.scale[0];
+    const int32_t zp = (int32_t)out->q.zero_point[0];
+    *lo = qmin;
+    *hi = qmax;
+    switch (act) {
+    case EMBER_ActivationFunctionType_NONE:
+        return EMBER_OK;
+    case EMBER_ActivationFunctionType_RELU:
+        EMBER_CHECK(quantize_bound(ctx, scale, zp, 0.0f, &t));
+        if (t > *lo) *lo = t;
+        return EMBER_OK;
+    case EMBER_ActivationFunctionType_RELU6:
+        EMBER_CHECK(quantize_bound(ctx, scale, zp, 0.0f, &t));
+        if (t > *lo) *lo = t;
+        EMBER_CHECK(quantize_bound(ctx, scale, zp, 6.0f, &t));
+        if (t < *hi) *hi = t;
+        return EMBER_OK;
+    case EMBER_ActivationFunctionType_RELU_N1_TO_1:
+        EMBER_CHECK(quantize_bound(ctx, scale, zp, -1.0f, &t));
+        if (t > *lo) *lo = t;
+        EMBER_CHECK(quantize_bound(ctx, scale, zp, 1.0f, &t));
+        if (t < *hi) *hi = t;
+        return EMBER_OK;
+    default:
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "fused activation %d is not supported on a quantized output", (int)act);
+    }
+}
+
+int ember_quantize_multiplier_checked(ember_context *ctx, double real_multiplier,
+                                      int32_t *quantized_multiplier, int *shift, const char *what) {
+    if (!(real_multiplier >= 0.0) || !isfinite(real_multiplier))
+        return ember_fail(ctx, EMBER_ERR_MODEL, "%s: rescale factor %g is not a finite non-negative number",
+                          what, real_multiplier);
+    ember_quantize_multiplier(real_multiplier, quantized_multiplier, shift);
+    if (*shift > 30)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "%s: rescale factor %g is too large for integer arithmetic", what,
+                          real_multiplier);
+    return EMBER_OK;
+}

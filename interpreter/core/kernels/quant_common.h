@@ -75,4 +75,29 @@ static inline int32_t ember_clamp_i32(int32_t v, int32_t lo, int32_t hi) {
  * returns 0 for other types. */
 int ember_quant_type_range(int32_t type, int32_t *lo, int32_t *hi);
 
+
+/* ---- validation and activation ranges (prepare time) ----------------- */
+struct ember_context;
+struct ember_tensor;
+
+/* Fails (EMBER_ERR_MODEL, naming op, role and tensor) unless t carries
+ * quantisation parameters with finite positive scales. */
+int ember_quant_require(struct ember_context *ctx, const struct ember_tensor *t, const char *op,
+                        const char *role);
+/* 1 when every zero point of t is 0. */
+int ember_quant_zp_all_zero(const struct ember_tensor *t);
+/* Clamp range [*lo, *hi] of a fused activation on a quantised output, as
+ * TFLite's CalculateActivationRangeQuantized: the activation's real bounds
+ * quantised with the output's scale/zero point (round half away from zero,
+ * float division), intersected with the type's range. Fails on an unknown
+ * activation or an output type without an integer range. Returns 0 (EMBER_OK)
+ * or an ember_status. */
+int ember_act_range_quant(struct ember_context *ctx, int32_t act, const struct ember_tensor *out,
+                          int32_t *lo, int32_t *hi);
+/* ember_quantize_multiplier that refuses multipliers TFLite's integer
+ * kernels cannot apply (shift above 30 would shift the accumulator out of
+ * int32): records an error naming `what` and returns nonzero. */
+int ember_quantize_multiplier_checked(struct ember_context *ctx, double real_multiplier,
+                                      int32_t *quantized_multiplier, int *shift, const char *what);
+
 #endif /* EMBER_QUANT_COMMON_H */

@@ -1,0 +1,214 @@
+/*
+ * conv_q.h — quantisation parameters of the convolution family
+ * (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV).
+ *
+ * Every integer variant computes, per output channel c,
+ *   acc = sum (x - x_zp) * (w - w_zp)  [+ bias[c]]
+ *   y   = clamp(MBQM(acc, mult[c], shift[c]) + y_zp, act_lo, act_hi)
+ * where (mult, shift) encode in_scale * w_scale[c] / out_scale exactly as
+ * TFLite derives them (kernel_util's PopulateConvolutionQuantizationParams
+ * and GetQuantizedConvolutionMultipler): in double precision per channel,
+ * except the legacy per-tensor paths (uint8, per-tensor FULLY_CONNECTED)
+ * which round the scale product to float first — a different multiplier
+ * in the last bit, hence a different output on rounding ties.
+ *
+ * Type combinations (as TFLite accepts them):
+ *   int8  activations: int8 weights (zero point 0, or a per-tensor zero point
+ *         where `allow_w_zp`), int32 bias;
+ *   int16 activations (zero points 0): int8 weights, int64 bias or int32
+ *         bias (then accumulation is int32, TFLite's AccumScalar);
+ *   uint8 activations: uint8 weights with any zero point, per-tensor only,
+ *         int32 bias.
+ */
+#ifndef EMBER_CONV_Q_H
+#define EMBER_CONV_Q_H
+
+#include "ember_kernel.h"
+#include "quant_common.h"
+
+typedef struct ember_convq {
+    int32_t type;           /* activation type: INT8, UINT8 or INT16 */
+    int32_t in_zp, w_zp, out_zp;
+    int32_t act_lo, act_hi;
+    int32_t n_ch;
+    int32_t bias_type;      /* 0 (none), INT32 or INT64 */
+    int acc64;              /* int16 with an int64 (or no) bias: 64-bit accumulation */
+    int32_t *mult;          /* n_ch entries */
+    int32_t *shift;
+    int32_t mult_cap;       /* allocated entries */
+} ember_convq;
+
+typedef struct ember_convq_spec {
+    const char *op;
+    int32_t n_ch;           /* output channels (bias length, per-channel scales) */
+    int32_t qdim;           /* weights' output-channel dimension */
+    int float_product;      /* per-tensor multiplier from float(in_s * w_s) (FC) */
+    int allow_w_zp;         /* int8 weights may have a per-tensor zero point */
+    int32_t bias_type_opt;  /* quantized_bias_type option (0 = unset) */
+} ember_convq_spec;
+
+static inline int32_t ember_convq_apply32(const ember_convq *q, int32_t acc, int32_t c) {
+    int32_t v = ember_multiply_by_quantized_multiplier(acc, q->mult[c], q->shift[c]) + q->out_zp;
+    return v < q->act_lo ? q->act_lo : (v > q->act_hi ? q->act_hi : v);
+}
+
+static inline int32_t ember_convq_apply64(const ember_convq *q, int64_t acc, int32_t c) {
+    /* 16x8 accumulators stay within +-2^47 unless the model is absurd; the
+     * clamp keeps the 64-bit multiply defined (TFLite's would overflow). */
+    const int64_t lim = (INT64_C(1) << 47) - 1;
+    if (acc > lim) acc = lim;
+    if (acc < -lim) acc = -lim;
+    int32_t v = ember_multiply_by_quantized_multiplier_64(acc, q->mult[c], q->shift[c]) + q->out_zp;
+    return v < q->act_lo ? q->act_lo : (v > q->act_hi ? q->act_hi : v);
+}
+
+/* Checks types, zero points, scales and bias as TFLite does, and computes
+ * the multipliers and activation range into *q (arrays in persistent
+ * memory, reused across re-prepares). */
+static inline ember_status ember_convq_prepare(ember_context *ctx, const ember_convq_spec *sp,
+                                               const ember_tensor *x, const ember_tensor *w,
+                                               const ember_tensor *b, const ember_tensor *y,
+                                               int32_t act, ember_convq *q) {
+    const char *op = sp->op;
+    const int32_t t = x->type;
+    if (t != EMBER_TensorType_INT8 && t != EMBER_TensorType_UINT8 && t != EMBER_TensorType_INT16)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s: input type %s is not supported", op,
+                          ember_type_name(t));
+    if (y->type != t)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s: output type %s differs from input type %s",
+                          op, ember_type_name(y->type), ember_type_name(t));
+    const int32_t wt = t == EMBER_TensorType_UINT8 ? EMBER_TensorType_UINT8 : EMBER_TensorType_INT8;
+    if (w->type != wt)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s: %s input needs %s weights, not %s", op,
+                          ember_type_name(t), ember_type_name(wt), ember_type_name(w->type));
+    EMBER_CHECK(ember_quant_require(ctx, x, op, "input"));
+    EMBER_CHECK(ember_quant_require(ctx, w, op, "weights"));
+    EMBER_CHECK(ember_quant_require(ctx, y, op, "output"));
+    q->type = t;
+    q->n_ch = sp->n_ch;
+    q->in_zp = (int32_t)x->q.zero_point[0];
+    q->out_zp = (int32_t)y->q.zero_point[0];
+    q->w_zp = (int32_t)w->q.zero_point[0];
+    int32_t lo, hi;
+    ember_quant_type_range(t, &lo, &hi);
+    EMBER_ENSURE(ctx, q->in_zp >= lo && q->in_zp <= hi && q->out_zp >= lo && q->out_zp <= hi,
+                 "%s: zero point outside the %s range", op, ember_type_name(t));
+    ember_quant_type_range(wt, &lo, &hi);
+    EMBER_ENSURE(ctx, q->w_zp >= lo && q->w_zp <= hi, "%s: weights zero point %d outside the %s range",
+                 op, (int)q->w_zp, ember_type_name(wt));
+    const int per_channel = w->q.count > 1;
+    if (per_channel) {
+        if (t == EMBER_TensorType_UINT8)
+            return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                              "%s: per-channel weights need int8 or int16 activations", op);
+        EMBER_ENSURE(ctx, w->q.count == sp->n_ch && w->q.quantized_dimension == sp->qdim,
+                     "%s: weights '%s' have %d scales on dimension %d; expected %d on dimension %d",
+                     op, w->name ? w->name : "?", (int)w->q.count, (int)w->q.quantized_dimension,
+                     (int)sp->n_ch, (int)sp->qdim);
+    }
+    if (t != EMBER_TensorType_UINT8 && !(sp->allow_w_zp && !per_channel))
+        EMBER_ENSURE(ctx, ember_quant_zp_all_zero(w),
+                     "%s: int8 weights '%s' must be symmetric (zero point 0)", op,
+                     w->name ? w->name : "?");
+    if (t == EMBER_TensorType_INT16)
+        EMBER_ENSURE(ctx, q->in_zp == 0 && q->out_zp == 0,
+                     "%s: int16 activations must have zero point 0 (input %d, output %d)", op,
+                     (int)q->in_zp, (int)q->out_zp);
+    q->bias_type = 0;
+    if (b) {
+        if (t == EMBER_TensorType_INT16) {
+            EMBER_ENSURE(ctx, b->type == EMBER_TensorType_INT32 || b->type == EMBER_TensorType_INT64,
+                         "%s: int16 activations need an int32 or int64 bias, not %s", op,
+                         ember_type_name(b->type));
+        } else {
+            EMBER_ENSURE(ctx, b->type == EMBER_TensorType_INT32, "%s: %s activations need an int32 bias, not %s",
+                         op, ember_type_name(t), ember_type_name(b->type));
+        }
+        EMBER_ENSURE(ctx, b->q.count == 0 || ember_quant_zp_all_zero(b),
+                     "%s: bias '%s' must have zero point 0", op, b->name ? b->name : "?");
+        EMBER_ENSURE(ctx, ember_num_elements(b) == (size_t)sp->n_ch, "%s: bias must have %d elements",
+                     op, (int)sp->n_ch);
+        q->bias_type = b->type;
+    }
+    if (t == EMBER_TensorType_INT16 && sp->bias_type_opt != 0 && sp->bias_type_opt != EMBER_TensorType_FLOAT32) {
+        EMBER_ENSURE(ctx, sp->bias_type_opt == EMBER_TensorType_INT32 || sp->bias_type_opt == EMBER_TensorType_INT64,
+                     "%s: quantized_bias_type must be INT32 or INT64", op);
+        EMBER_ENSURE(ctx, !b || b->type == sp->bias_type_opt,
+                     "%s: bias type %s differs from quantized_bias_type %s", op,
+                     ember_type_name(b->type), ember_type_name(sp->bias_type_opt));
+    }
+    q->acc64 = t == EMBER_TensorType_INT16 && q->bias_type != EMBER_TensorType_INT32;
+
+    if (!q->mult || q->mult_cap < sp->n_ch) {
+        q->mult = (int32_t *)ember_alloc_persistent(ctx, sizeof(int32_t) * 2 * (size_t)(sp->n_ch > 0 ? sp->n_ch : 1));
+        if (!q->mult) return EMBER_ERR_NOMEM;
+        q->shift = q->mult + (sp->n_ch > 0 ? sp->n_ch : 1);
+        q->mult_cap = sp->n_ch;
+    }
+    const float in_s = x->q.scale[0], out_s = y->q.scale[0];
+    const int legacy = !per_channel && (t == EMBER_TensorType_UINT8 || sp->float_product);
+    if (legacy) {
+        const float w_s = w->q.scale[0];
+        if (b) {
+            /* TFLite's sanity check: the bias must be on (about) the scale of
+             * the accumulator, or the integer sum would mean something else */
+            const double bias_s = b->q.count ? (double)b->q.scale[0] : 0.0;
+            const double diff = (double)in_s * (double)w_s - bias_s;
+            EMBER_ENSURE(ctx, (diff < 0 ? -diff : diff) / (double)out_s <= 0.02,
+                         "%s: bias scale %g is not input scale x weights scale (%g)", op, bias_s,
+                         (double)in_s * (double)w_s);
+        }
+        int32_t m;
+        int s;
+        EMBER_CHECK(ember_quantize_multiplier_checked(ctx, (double)(in_s * w_s) / (double)out_s, &m, &s, op));
+        for (int32_t c = 0; c < sp->n_ch; c++) {
+            q->mult[c] = m;
+            q->shift[c] = s;
+        }
+    } else {
+        for (int32_t c = 0; c < sp->n_ch; c++) {
+            const double ws = (double)w->q.scale[per_channel ? c : 0];
+            int s;
+            EMBER_CHECK(ember_quantize_multiplier_checked(ctx, (double)in_s * ws / (double)out_s,
+                                                          &q->mult[c], &s, op));
+            q->shift[c] = s;
+        }
+    }
+    return (ember_status)ember_act_range_quant(ctx, act, y, &q->act_lo, &q->act_hi);
+}
+
+/* Element i of a quantised integer tensor's data, widened. */
+static inline int32_t ember_q_load(const void *data, int32_t type, size_t i) {
+    switch (type) {
+    case EMBER_TensorType_INT8: return ((const int8_t *)data)[i];
+    case EMBER_TensorType_UINT8: return ((const uint8_t *)data)[i];
+    case EMBER_TensorType_INT16: return ((const int16_t *)data)[i];
+    default: return ((const int32_t *)data)[i];
+    }
+}
+
+static inline void ember_q_store(void *data, int32_t type, size_t i, int32_t v) {
+    switch (type) {
+    case EMBER_TensorType_INT8: ((int8_t *)data)[i] = (int8_t)v; break;
+    case EMBER_TensorType_UINT8: ((uint8_t *)data)[i] = (uint8_t)v; break;
+    case EMBER_TensorType_INT16: ((int16_t *)data)[i] = (int16_t)v; break;
+    default: ((int32_t *)data)[i] = v; break;
+    }
+}
+
+/* Bias element c as a 64-bit value (0 without bias). */
+static inline int64_t ember_convq_bias(const ember_convq *q, const void *bias, int32_t c) {
+    if (!bias) return 0;
+    return q->bias_type == EMBER_TensorType_INT64 ? ((const int64_t *)bias)[c]
+                                                  : ((const int32_t *)bias)[c];
+}
+
+/* Requantises one accumulator (int32 arithmetic wraps like TFLite's int32
+ * accumulator; 64-bit for int16 with int64 bias). */
+static inline int32_t ember_convq_finish(const ember_convq *q, int64_t acc, const void *bias, int32_t c) {
+    if (q->acc64) return ember_convq_apply64(q, acc + ember_convq_bias(q, bias, c), c);
+    uint32_t a = (uint32_t)acc + (uint32_t)ember_convq_bias(q, bias, c);
+    return ember_convq_apply32(q, (int32_t)a, c);
+}
+
+#endif /* EMBER_CONV_Q_H */
