@@ -1,7 +1,7 @@
 /* fb.c — bounds-checked flatbuffer accessors and the schema-driven verifier. */
-#include <stdio.h>
 
 #include "fb.h"
+#include "platform.h"
 
 #define FB_MAX_DEPTH 64
 #define FB_MAX_TABLES 4000000u
@@ -134,7 +134,7 @@ typedef struct verifier {
 
 static int fail(verifier *v, const char *table, const char *field, const char *what) {
     if (v->err && v->errlen)
-        snprintf(v->err, v->errlen, "malformed model: %s.%s: %s", table, field ? field : "", what);
+        ember_pl_snprintf(v->err, v->errlen, "malformed model: %s.%s: %s", table, field ? field : "", what);
     return 0;
 }
 

@@ -1,11 +1,10 @@
 /* model.c — load and check a .tflite flatbuffer into native descriptions. */
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
+#include "platform.h"
 
 #ifdef EMBER_HOST
 #include <fcntl.h>
@@ -22,16 +21,16 @@ typedef struct loader {
 
 static ember_status bad(loader *L, const char *fmt, ...) {
     if (L->err && L->errlen) {
-        int n = snprintf(L->err, L->errlen, "malformed model: ");
+        int n = ember_pl_snprintf(L->err, L->errlen, "malformed model: ");
         va_list ap;
         va_start(ap, fmt);
-        if (n > 0 && (size_t)n < L->errlen) vsnprintf(L->err + n, L->errlen - n, fmt, ap);
+        if (n > 0 && (size_t)n < L->errlen) ember_pl_vsnprintf(L->err + n, L->errlen - n, fmt, ap);
         va_end(ap);
     }
     return EMBER_ERR_MODEL;
 }
 
-static void *zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
+static void *zalloc(size_t n, size_t size) { return ember_pl_calloc(n ? n : 1, size ? size : 1); }
 
 /* Reads an int vector into a fresh int32 array, checking each value is in
  * [lo, hi). Returns NULL and sets *st when out of memory or out of range. */
@@ -46,7 +45,7 @@ static int32_t *read_indices(loader *L, const ember_fb_table *t, int field, int3
         int32_t x = (int32_t)fb_vec_int(&v, i, 4, 1);
         if (x < lo || x >= hi) {
             *st = bad(L, "%s[%u] = %d is out of range [%d, %d)", what, i, (int)x, (int)lo, (int)hi);
-            free(out);
+            ember_pl_free(out);
             return NULL;
         }
         out[i] = x;
@@ -104,15 +103,15 @@ static ember_status load_quant(loader *L, ember_tensor_def *td, const ember_fb_t
     }
     float *s = zalloc(sc.len, sizeof *s);
     int64_t *z = zalloc(sc.len, sizeof *z);
-    if (!s || !z) { free(s); free(z); return EMBER_ERR_NOMEM; }
+    if (!s || !z) { ember_pl_free(s); ember_pl_free(z); return EMBER_ERR_NOMEM; }
     for (uint32_t i = 0; i < sc.len; i++) {
         s[i] = fb_vec_f32(&sc, i);
         z[i] = zp.len ? fb_vec_int(&zp, i, 8, 1) : 0;
         if (!(s[i] >= 0.0f) || s[i] > 3.0e38f)      /* also rejects NaN */
-            { free(s); free(z); return bad(L, "tensor '%s': scale[%u] is not a finite non-negative number", tname, i); }
+            { ember_pl_free(s); ember_pl_free(z); return bad(L, "tensor '%s': scale[%u] is not a finite non-negative number", tname, i); }
         if (z[i] < INT32_MIN || z[i] > INT32_MAX) {   /* TFLite keeps zero points as int32 */
             long long zi = (long long)z[i];
-            free(s); free(z);
+            ember_pl_free(s); ember_pl_free(z);
             return bad(L, "tensor '%s': zero_point[%u] = %lld is out of int32 range", tname, i, zi);
         }
     }
@@ -125,11 +124,11 @@ static ember_status load_quant(loader *L, ember_tensor_def *td, const ember_fb_t
 
 static ember_status keep_aligned_copy(loader *L, ember_tensor_def *td) {
     ember_model *m = L->m;
-    void **grown = realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *grown);
+    void **grown = ember_pl_realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *grown);
     if (!grown) return EMBER_ERR_NOMEM;
     m->owned = grown;
     void *copy = NULL;
-    if (posix_memalign(&copy, 16, td->data_size ? td->data_size : 1) != 0) return EMBER_ERR_NOMEM;
+    if (ember_pl_aligned(&copy, 16, td->data_size ? td->data_size : 1) != 0) return EMBER_ERR_NOMEM;
     memcpy(copy, td->data, td->data_size);
     m->owned[m->n_owned++] = copy;
     td->data = copy;
@@ -203,13 +202,13 @@ static ember_status load_op(loader *L, ember_subgraph_def *sg, ember_op_def *op,
         return bad(L, "subgraph '%s' node %d: opcode_index %lld out of range (%d opcodes)",
                    sg->name, (int)index, (long long)opcode, (int)L->m->n_opcodes);
     op->opcode = (int32_t)opcode;
-    snprintf(what, sizeof what, "node %d inputs", (int)index);
+    ember_pl_snprintf(what, sizeof what, "node %d inputs", (int)index);
     op->inputs = read_indices(L, t, EMBER_Operator_inputs, &op->n_inputs, -1, sg->n_tensors, what, &st);
     if (st) return st;
-    snprintf(what, sizeof what, "node %d outputs", (int)index);
+    ember_pl_snprintf(what, sizeof what, "node %d outputs", (int)index);
     op->outputs = read_indices(L, t, EMBER_Operator_outputs, &op->n_outputs, 0, sg->n_tensors, what, &st);
     if (st) return st;
-    snprintf(what, sizeof what, "node %d intermediates", (int)index);
+    ember_pl_snprintf(what, sizeof what, "node %d intermediates", (int)index);
     op->intermediates = read_indices(L, t, EMBER_Operator_intermediates, &op->n_intermediates, -1,
                                      sg->n_tensors, what, &st);
     if (st) return st;
@@ -278,7 +277,7 @@ static ember_status check_dataflow(loader *L, ember_subgraph_def *sg) {
             st = bad(L, "subgraph '%s' output %d: tensor %d '%s' is never written", sg->name,
                      (int)i, (int)t, sg->tensors[t].name);
     }
-    free(ready);
+    ember_pl_free(ready);
     return st;
 }
 
@@ -396,7 +395,12 @@ static ember_status load_all(loader *L) {
     if (memcmp(m->buf + 4, "TFL3", 4) != 0)
         return bad(L, "no TFL3 identifier: not a TFLite flatbuffer");
     ember_fb_table root = fb_root(m->buf, m->size);
+#ifndef EMBER_NO_VERIFY
+    /* EMBER_NO_VERIFY: trusted firmware whose model was verified at build
+     * time may drop the verifier (its code size is in ember micro's report);
+     * the accessors still bounds-check every read. */
     if (!ember_fb_verify(&root, EMBER_FB_TABLE_Model, L->err, L->errlen)) return EMBER_ERR_MODEL;
+#endif
     m->version = (uint32_t)fb_int(&root, EMBER_Model_version, 4, 0, 0);
     if (m->version != 3) return bad(L, "schema version %u (Ember reads version 3)", m->version);
     m->description = fb_string(&root, EMBER_Model_description, NULL);
@@ -425,7 +429,7 @@ ember_status ember_model_load(const void *data, size_t size, ember_model **out, 
     loader L = { m, err, errlen };
     ember_status st = data ? load_all(&L) : bad(&L, "no data");
     if (st != EMBER_OK) {
-        if (st == EMBER_ERR_NOMEM && err && errlen) snprintf(err, errlen, "out of memory loading model");
+        if (st == EMBER_ERR_NOMEM && err && errlen) ember_pl_snprintf(err, errlen, "out of memory loading model");
         ember_model_free(m);
         return st;
     }
@@ -437,17 +441,17 @@ ember_status ember_model_load(const void *data, size_t size, ember_model **out, 
 ember_status ember_model_load_file(const char *path, ember_model **out, char *err, size_t errlen) {
     *out = NULL;
     int fd = open(path, O_RDONLY);
-    if (fd < 0) { snprintf(err, errlen, "cannot open model file '%s'", path); return EMBER_ERR_ARG; }
+    if (fd < 0) { ember_pl_snprintf(err, errlen, "cannot open model file '%s'", path); return EMBER_ERR_ARG; }
     struct stat stt;
     if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
         close(fd);
-        snprintf(err, errlen, "'%s' is not a regular file", path);
+        ember_pl_snprintf(err, errlen, "'%s' is not a regular file", path);
         return EMBER_ERR_ARG;
     }
     size_t size = (size_t)stt.st_size;
     void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     close(fd);
-    if (size && map == MAP_FAILED) { snprintf(err, errlen, "cannot map '%s'", path); return EMBER_ERR_ARG; }
+    if (size && map == MAP_FAILED) { ember_pl_snprintf(err, errlen, "cannot map '%s'", path); return EMBER_ERR_ARG; }
     ember_status st = ember_model_load(map ? map : "", size, out, err, errlen);
     if (st != EMBER_OK) {
         if (map) munmap(map, size);
@@ -464,31 +468,31 @@ void ember_model_free(ember_model *m) {
     for (int32_t s = 0; m->subgraphs && s < m->n_subgraphs; s++) {
         ember_subgraph_def *sg = &m->subgraphs[s];
         for (int32_t t = 0; sg->tensors && t < sg->n_tensors; t++) {
-            free((void *)sg->tensors[t].q.scale);
-            free((void *)sg->tensors[t].q.zero_point);
+            ember_pl_free((void *)sg->tensors[t].q.scale);
+            ember_pl_free((void *)sg->tensors[t].q.zero_point);
         }
         for (int32_t o = 0; sg->ops && o < sg->n_ops; o++) {
-            free(sg->ops[o].inputs);
-            free(sg->ops[o].outputs);
-            free(sg->ops[o].intermediates);
+            ember_pl_free(sg->ops[o].inputs);
+            ember_pl_free(sg->ops[o].outputs);
+            ember_pl_free(sg->ops[o].intermediates);
         }
-        free(sg->tensors);
-        free(sg->inputs);
-        free(sg->outputs);
-        free(sg->ops);
+        ember_pl_free(sg->tensors);
+        ember_pl_free(sg->inputs);
+        ember_pl_free(sg->outputs);
+        ember_pl_free(sg->ops);
     }
     for (int32_t i = 0; m->signatures && i < m->n_signatures; i++) {
-        free(m->signatures[i].inputs);
-        free(m->signatures[i].outputs);
+        ember_pl_free(m->signatures[i].inputs);
+        ember_pl_free(m->signatures[i].outputs);
     }
-    for (int32_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
-    free(m->owned);
-    free(m->subgraphs);
-    free(m->opcodes);
-    free(m->signatures);
-    free(m->metadata);
+    for (int32_t i = 0; i < m->n_owned; i++) ember_pl_free(m->owned[i]);
+    ember_pl_free(m->owned);
+    ember_pl_free(m->subgraphs);
+    ember_pl_free(m->opcodes);
+    ember_pl_free(m->signatures);
+    ember_pl_free(m->metadata);
 #ifdef EMBER_HOST
     if (m->mapping) munmap(m->mapping, m->mapping_size);
 #endif
-    free(m);
+    ember_pl_free(m);
 }

@@ -1,22 +1,21 @@
 /* runtime.c — subgraph preparation, arena planning and invocation. */
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #ifdef EMBER_HOST
 #include <time.h>
 #endif
 
 #include "planner.h"
+#include "platform.h"
 #include "registry.h"
 #include "runtime.h"
 
 /* ---- errors ------------------------------------------------------------ */
 
 static void set_error(ember_interp *it, const char *prefix, const char *fmt, va_list ap) {
-    int n = snprintf(it->error, sizeof it->error, "%s", prefix);
+    int n = ember_pl_snprintf(it->error, sizeof it->error, "%s", prefix);
     if (n < 0) n = 0;
-    if ((size_t)n < sizeof it->error) vsnprintf(it->error + n, sizeof it->error - n, fmt, ap);
+    if ((size_t)n < sizeof it->error) ember_pl_vsnprintf(it->error + n, sizeof it->error - n, fmt, ap);
 }
 
 static const char *node_op_name(const ember_node *n) {
@@ -30,10 +29,10 @@ ember_status ember_fail(ember_context *ctx, ember_status code, const char *fmt, 
     if (ctx->current_node >= 0 && ctx->current_node < ctx->n_nodes) {
         const ember_node *n = &ctx->nodes[ctx->current_node];
         if (ctx->index)
-            snprintf(prefix, sizeof prefix, "subgraph %d node %d (%s): ", (int)ctx->index,
+            ember_pl_snprintf(prefix, sizeof prefix, "subgraph %d node %d (%s): ", (int)ctx->index,
                      (int)ctx->current_node, node_op_name(n));
         else
-            snprintf(prefix, sizeof prefix, "node %d (%s): ", (int)ctx->current_node, node_op_name(n));
+            ember_pl_snprintf(prefix, sizeof prefix, "node %d (%s): ", (int)ctx->current_node, node_op_name(n));
     }
     va_list ap;
     va_start(ap, fmt);
@@ -134,7 +133,7 @@ ember_status ember_tensor_resize(ember_context *ctx, ember_tensor *t, int ndim,
         return ember_fail(ctx, EMBER_ERR_MODEL, "cannot resize constant tensor '%s'", t->name);
     if (t->mem == EMBER_MEM_DYNAMIC && ctx->phase == 2) {
         if (bytes != t->bytes || !t->data) {
-            void *p = realloc(t->data, bytes ? bytes : 1);
+            void *p = ember_pl_realloc(t->data, bytes ? bytes : 1);
             if (!p) return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
             t->data = p;
         }
@@ -225,13 +224,25 @@ int ember_request_scratch(ember_context *ctx, ember_node *node, size_t bytes) {
 
 void *ember_alloc_persistent(ember_context *ctx, size_t bytes) {
     ember_interp *it = ctx->interp;
+#ifdef EMBER_MICRO
+    /* The application's arena is reclaimed as a whole, so a device build
+     * skips the 64-byte list header the host needs to free block by block. */
+    void *mem = NULL;
+    if (ember_pl_aligned(&mem, 16, bytes ? bytes : 1) != 0) {
+        ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory (%zu persistent bytes)", bytes);
+        return NULL;
+    }
+    memset(mem, 0, bytes ? bytes : 1);
+    it->persistent_bytes += bytes;
+    return mem;
+#endif
     size_t head = 64;   /* keeps the payload 64-byte aligned */
     if (bytes > SIZE_MAX - head) {
         ember_fail(ctx, EMBER_ERR_NOMEM, "persistent allocation of %zu bytes", bytes);
         return NULL;
     }
     void *block = NULL;
-    if (posix_memalign(&block, 64, head + bytes) != 0) {
+    if (ember_pl_aligned(&block, 64, head + bytes) != 0) {
         ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory (%zu persistent bytes)", bytes);
         return NULL;
     }
@@ -262,7 +273,7 @@ ember_tensor *ember_resource(ember_context *ctx, int32_t id, int create) {
     for (int32_t i = 0; i < it->n_resources; i++)
         if (it->resources[i].id == id) return &it->resources[i].tensor;
     if (!create) return NULL;
-    ember_resource_slot *grown = realloc(it->resources, (size_t)(it->n_resources + 1) * sizeof *grown);
+    ember_resource_slot *grown = ember_pl_realloc(it->resources, (size_t)(it->n_resources + 1) * sizeof *grown);
     if (!grown) return NULL;
     it->resources = grown;
     ember_resource_slot *r = &it->resources[it->n_resources++];
@@ -277,7 +288,7 @@ ember_tensor *ember_resource(ember_context *ctx, int32_t id, int create) {
 /* ---- subgraph set-up ----------------------------------------------------- */
 
 static void free_dynamic(ember_tensor *t) {
-    if (t->mem == EMBER_MEM_DYNAMIC) free(t->data);
+    if (t->mem == EMBER_MEM_DYNAMIC) ember_pl_free(t->data);
     if (t->mem == EMBER_MEM_DYNAMIC || t->mem == EMBER_MEM_ARENA) t->data = NULL;
 }
 
@@ -291,13 +302,13 @@ static ember_status context_init(ember_interp *it, ember_context *ctx, int32_t i
     ctx->n_nodes = def->n_ops;
     size_t nt = (size_t)(def->n_tensors ? def->n_tensors : 1);
     size_t nn = (size_t)(def->n_ops ? def->n_ops : 1);
-    ctx->tensors = calloc(nt, sizeof *ctx->tensors);
-    ctx->nodes = calloc(nn, sizeof *ctx->nodes);
-    ctx->first_use = calloc(nt, sizeof *ctx->first_use);
-    ctx->last_use = calloc(nt, sizeof *ctx->last_use);
-    ctx->offsets = calloc(nt, sizeof *ctx->offsets);
-    ctx->node_flags = calloc(nn, 1);
-    ctx->node_heap_scratch = calloc(nn * EMBER_MAX_SCRATCH, sizeof(void *));
+    ctx->tensors = ember_pl_calloc(nt, sizeof *ctx->tensors);
+    ctx->nodes = ember_pl_calloc(nn, sizeof *ctx->nodes);
+    ctx->first_use = ember_pl_calloc(nt, sizeof *ctx->first_use);
+    ctx->last_use = ember_pl_calloc(nt, sizeof *ctx->last_use);
+    ctx->offsets = ember_pl_calloc(nt, sizeof *ctx->offsets);
+    ctx->node_flags = ember_pl_calloc(nn, 1);
+    ctx->node_heap_scratch = ember_pl_calloc(nn * EMBER_MAX_SCRATCH, sizeof(void *));
     if (!ctx->tensors || !ctx->nodes || !ctx->first_use || !ctx->last_use || !ctx->offsets ||
         !ctx->node_flags || !ctx->node_heap_scratch)
         return interp_fail(it, EMBER_ERR_NOMEM, "out of memory creating subgraph %d", (int)index);
@@ -346,21 +357,21 @@ static void context_free(ember_context *ctx) {
         if ((ctx->node_flags[i] & EMBER_NODE_INITED) && n->kernel && n->kernel->free)
             n->kernel->free(ctx, n->data);
         for (int s = 0; s < EMBER_MAX_SCRATCH; s++)
-            free(ctx->node_heap_scratch[(size_t)i * EMBER_MAX_SCRATCH + s]);
+            ember_pl_free(ctx->node_heap_scratch[(size_t)i * EMBER_MAX_SCRATCH + s]);
     }
     for (int32_t i = 0; ctx->tensors && i < ctx->n_tensors; i++) {
         ember_tensor *t = &ctx->tensors[i];
         if (t->mem == EMBER_MEM_DYNAMIC || (t->mem == EMBER_MEM_PERSISTENT && t->is_variable))
-            free(t->data);
+            ember_pl_free(t->data);
     }
-    free(ctx->arena);
-    free(ctx->tensors);
-    free(ctx->nodes);
-    free(ctx->first_use);
-    free(ctx->last_use);
-    free(ctx->offsets);
-    free(ctx->node_flags);
-    free(ctx->node_heap_scratch);
+    ember_pl_arena_free(ctx->arena);
+    ember_pl_free(ctx->tensors);
+    ember_pl_free(ctx->nodes);
+    ember_pl_free(ctx->first_use);
+    ember_pl_free(ctx->last_use);
+    ember_pl_free(ctx->offsets);
+    ember_pl_free(ctx->node_flags);
+    ember_pl_free(ctx->node_heap_scratch);
 }
 
 static const ember_kernel *find_kernel(ember_interp *it, const ember_node *n) {
@@ -384,8 +395,8 @@ static ember_status prepare_variable(ember_context *ctx, ember_tensor *t, int32_
     const ember_tensor_def *td = &ctx->def->tensors[index];
     size_t bytes = ember_num_elements(t) * ember_type_size(t->type);
     if (t->mem == EMBER_MEM_PERSISTENT && t->data && t->bytes == bytes) return EMBER_OK;
-    free(t->mem == EMBER_MEM_PERSISTENT ? t->data : NULL);
-    t->data = calloc(bytes ? bytes : 1, 1);
+    ember_pl_free(t->mem == EMBER_MEM_PERSISTENT ? t->data : NULL);
+    t->data = ember_pl_calloc(bytes ? bytes : 1, 1);
     if (!t->data) return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for variable '%s'", t->name);
     t->bytes = bytes;
     t->mem = EMBER_MEM_PERSISTENT;
@@ -441,10 +452,10 @@ static ember_status plan_arena(ember_context *ctx) {
     }
     for (int32_t n = 0; n < nn; n++)
         if (!(ctx->node_flags[n] & EMBER_NODE_DEFERRED)) nb += ctx->nodes[n].n_scratch;
-    ember_plan_buffer *bufs = calloc((size_t)(nb ? nb : 1), sizeof *bufs);
-    int32_t *order = calloc((size_t)(nb ? nb : 1), sizeof *order);
+    ember_plan_buffer *bufs = ember_pl_calloc((size_t)(nb ? nb : 1), sizeof *bufs);
+    int32_t *order = ember_pl_calloc((size_t)(nb ? nb : 1), sizeof *order);
     if (!bufs || !order) {
-        free(bufs); free(order);
+        ember_pl_free(bufs); ember_pl_free(order);
         return interp_fail(it, EMBER_ERR_NOMEM, "out of memory planning subgraph %d", (int)ctx->index);
     }
     int32_t b = 0;
@@ -465,10 +476,10 @@ static ember_status plan_arena(ember_context *ctx) {
         }
     }
     size_t size = ember_plan(bufs, nb, order);
-    free(order);
+    ember_pl_free(order);
     uint8_t *arena = NULL;
-    if (posix_memalign((void **)&arena, EMBER_ARENA_ALIGN, size ? size : EMBER_ARENA_ALIGN) != 0) {
-        free(bufs);
+    if (ember_pl_arena_alloc((void **)&arena, EMBER_ARENA_ALIGN, size ? size : EMBER_ARENA_ALIGN) != 0) {
+        ember_pl_free(bufs);
         return interp_fail(it, EMBER_ERR_NOMEM, "cannot allocate a %zu-byte arena", size);
     }
     /* Subgraph inputs keep their values across a re-plan when unchanged in size. */
@@ -476,7 +487,7 @@ static ember_status plan_arena(ember_context *ctx) {
         for (int32_t i = 0; i < ctx->def->n_inputs; i++) {
             (void)i;
         }
-        free(ctx->arena);
+        ember_pl_arena_free(ctx->arena);
     }
     ctx->arena = arena;
     ctx->arena_size = size;
@@ -495,7 +506,7 @@ static ember_status plan_arena(ember_context *ctx) {
         for (int32_t s = 0; s < ctx->nodes[n].n_scratch; s++, b++)
             ctx->nodes[n].scratch[s] = arena + bufs[b].offset;
     }
-    free(bufs);
+    ember_pl_free(bufs);
     return EMBER_OK;
 }
 
@@ -566,7 +577,7 @@ ember_status ember_subgraph_prepare(ember_context *ctx) {
             continue;
         }
         if (is_subgraph_input(ctx, i)) {
-            if (t->mem == EMBER_MEM_DYNAMIC) free(t->data);
+            if (t->mem == EMBER_MEM_DYNAMIC) ember_pl_free(t->data);
             t->mem = EMBER_MEM_NONE;
             t->data = NULL;
             t->bytes = ember_num_elements(t) * ember_type_size(t->type);
@@ -625,16 +636,16 @@ static ember_status eval_deferred(ember_context *ctx, int32_t i) {
     for (int32_t k = 0; k < n->n_outputs; k++) {
         ember_tensor *t = ember_output(ctx, n, k);
         if (t->mem == EMBER_MEM_DYNAMIC && (!t->data || t->bytes)) {
-            void *p = realloc(t->data, t->bytes ? t->bytes : 1);
+            void *p = ember_pl_realloc(t->data, t->bytes ? t->bytes : 1);
             if (!p) return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for '%s'", t->name);
             t->data = p;
         }
     }
     for (int32_t s = 0; s < n->n_scratch; s++) {
         void **slot = &ctx->node_heap_scratch[(size_t)i * EMBER_MAX_SCRATCH + s];
-        free(*slot);
+        ember_pl_free(*slot);
         *slot = NULL;
-        if (posix_memalign(slot, 64, n->scratch_bytes[s] ? n->scratch_bytes[s] : 64) != 0)
+        if (ember_pl_aligned(slot, 64, n->scratch_bytes[s] ? n->scratch_bytes[s] : 64) != 0)
             return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for scratch");
         n->scratch[s] = *slot;
     }
@@ -697,14 +708,14 @@ ember_interp_options ember_interp_default_options(void) {
 ember_status ember_interp_create(const ember_model *model, const ember_interp_options *opt,
                                  ember_interp **out) {
     *out = NULL;
-    ember_interp *it = calloc(1, sizeof *it);
+    ember_interp *it = ember_pl_calloc(1, sizeof *it);
     if (!it) return EMBER_ERR_NOMEM;
     ember_interp_options o = opt ? *opt : ember_interp_default_options();
     it->model = model;
     it->num_threads = o.num_threads > 0 ? (o.num_threads > 64 ? 64 : o.num_threads) : 1;
     it->preserve_all = o.preserve_all_tensors;
     it->n_subgraphs = model->n_subgraphs;
-    it->subgraphs = calloc((size_t)model->n_subgraphs, sizeof *it->subgraphs);
+    it->subgraphs = ember_pl_calloc((size_t)model->n_subgraphs, sizeof *it->subgraphs);
     ember_status st = it->subgraphs ? EMBER_OK : EMBER_ERR_NOMEM;
     for (int32_t i = 0; st == EMBER_OK && i < model->n_subgraphs; i++)
         st = context_init(it, &it->subgraphs[i], i);
@@ -719,19 +730,21 @@ ember_status ember_interp_create(const ember_model *model, const ember_interp_op
 void ember_interp_destroy(ember_interp *it) {
     if (!it) return;
     for (int32_t i = 0; it->subgraphs && i < it->n_subgraphs; i++) context_free(&it->subgraphs[i]);
-    free(it->subgraphs);
+    ember_pl_free(it->subgraphs);
     if (it->pool) ember_threadpool_destroy(it->pool);
+#ifndef EMBER_MICRO
     while (it->persistent) {
         ember_persistent *next = it->persistent->next;
-        free(it->persistent);
+        ember_pl_free(it->persistent);
         it->persistent = next;
     }
-    for (int32_t i = 0; i < it->n_resources; i++) free(it->resources[i].tensor.data);
-    free(it->resources);
-    for (int32_t i = 0; i < it->n_custom; i++) free(it->custom[i].name);
-    free(it->custom);
-    free(it->node_ns);
-    free(it);
+#endif
+    for (int32_t i = 0; i < it->n_resources; i++) ember_pl_free(it->resources[i].tensor.data);
+    ember_pl_free(it->resources);
+    for (int32_t i = 0; i < it->n_custom; i++) ember_pl_free(it->custom[i].name);
+    ember_pl_free(it->custom);
+    ember_pl_free(it->node_ns);
+    ember_pl_free(it);
 }
 
 const char *ember_interp_error(const ember_interp *it) { return it->error; }
@@ -742,11 +755,11 @@ ember_status ember_interp_register_custom(ember_interp *it, const char *name,
         return interp_fail(it, EMBER_ERR_ARG, "custom op needs a name and an eval function");
     for (int32_t i = 0; i < it->n_custom; i++)
         if (strcmp(it->custom[i].name, name) == 0) { it->custom[i].kernel = kernel; return EMBER_OK; }
-    ember_custom_op *grown = realloc(it->custom, (size_t)(it->n_custom + 1) * sizeof *grown);
+    ember_custom_op *grown = ember_pl_realloc(it->custom, (size_t)(it->n_custom + 1) * sizeof *grown);
     if (!grown) return EMBER_ERR_NOMEM;
     it->custom = grown;
     size_t len = strlen(name);
-    char *copy = malloc(len + 1);
+    char *copy = ember_pl_malloc(len + 1);
     if (!copy) return EMBER_ERR_NOMEM;
     memcpy(copy, name, len + 1);
     it->custom[it->n_custom].name = copy;
@@ -764,8 +777,8 @@ ember_status ember_interp_allocate_subgraph(ember_interp *it, int32_t sg) {
 ember_status ember_interp_allocate(ember_interp *it) {
     ember_status st = ember_interp_allocate_subgraph(it, 0);
     if (st == EMBER_OK && it->profiling) {
-        free(it->node_ns);
-        it->node_ns = calloc((size_t)(it->subgraphs[0].n_nodes + 1), sizeof *it->node_ns);
+        ember_pl_free(it->node_ns);
+        it->node_ns = ember_pl_calloc((size_t)(it->subgraphs[0].n_nodes + 1), sizeof *it->node_ns);
     }
     return st;
 }
@@ -864,7 +877,7 @@ int ember_interp_tensor_plan(ember_interp *it, int32_t sg, int32_t tensor, size_
 void ember_interp_set_profiling(ember_interp *it, int on) {
     it->profiling = on;
     if (on && !it->node_ns && it->n_subgraphs)
-        it->node_ns = calloc((size_t)(it->subgraphs[0].n_nodes + 1), sizeof *it->node_ns);
+        it->node_ns = ember_pl_calloc((size_t)(it->subgraphs[0].n_nodes + 1), sizeof *it->node_ns);
     else if (on && it->node_ns)
         memset(it->node_ns, 0, (size_t)(it->subgraphs[0].n_nodes + 1) * sizeof *it->node_ns);
 }

@@ -1,0 +1,58 @@
+/*
+ * platform.h — the core's only door to the C library's heap and text formatting.
+ *
+ * Host builds map these names straight onto libc. Microcontroller builds
+ * (EMBER_MICRO) get them from the application's platform file instead
+ * (micro/c/ember_platform_micro.c): one arena handed in by the application,
+ * carved by a bump allocator, and a small formatter for error messages, so a
+ * firmware links neither malloc nor stdio. Only runtime.c, model.c and fb.c
+ * include this; kernels must not allocate or print at all (ember_kernel.h).
+ */
+#ifndef EMBER_PLATFORM_H
+#define EMBER_PLATFORM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef EMBER_MICRO
+
+void *ember_pl_malloc(size_t n);
+void *ember_pl_calloc(size_t n, size_t size);
+void *ember_pl_realloc(void *p, size_t n);
+/* Memory is only reclaimed when it is the most recent block (the arena is a
+ * stack): the load/plan temporaries are freed in that order. */
+void ember_pl_free(void *p);
+/* Like posix_memalign: 0 on success. */
+int ember_pl_aligned(void **out, size_t align, size_t n);
+/* The activation arena: taken from the far end of the application's memory,
+ * so the planner's temporaries below it can still be given back. */
+int ember_pl_arena_alloc(void **out, size_t align, size_t n);
+void ember_pl_arena_free(void *p);
+int ember_pl_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
+int ember_pl_snprintf(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#else   /* host: the C library */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ember_pl_malloc malloc
+#define ember_pl_calloc calloc
+#define ember_pl_realloc realloc
+#define ember_pl_free free
+#define ember_pl_vsnprintf vsnprintf
+#define ember_pl_snprintf snprintf
+static inline int ember_pl_aligned(void **out, size_t align, size_t n) {
+    return posix_memalign(out, align, n);
+}
+static inline int ember_pl_arena_alloc(void **out, size_t align, size_t n) {
+    return posix_memalign(out, align, n);
+}
+static inline void ember_pl_arena_free(void *p) { free(p); }
+
+#endif
+#endif
