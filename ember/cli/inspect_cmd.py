@@ -9,21 +9,44 @@ The JSON document (``--json``) has these keys, stable from version 1 on:
   sizes: {weights_by_dtype: {dtype: bytes}, weights_bytes, file_bytes},
   signatures: {key: {inputs: [...], outputs: [...]}}, metadata: [{name, bytes}],
   unsupported_ops: [op names Ember's core cannot run]
+Added within version 1 (new keys only; nothing above changes):
+  edgetpu: {compatible, nodes, first_unsupported_node, ops: [op names],
+            unsupported: [{node, op, reasons: [str], kinds: [str]}]}
+      kinds name the rule each node breaks: "op" (not on the list), "dtype"
+      (not int8/uint8-quantised), "dynamic", "rank" (size > 1 outside the 3
+      innermost dimensions), "limit" (the op's documented limits);
+      the nodes an Edge TPU could not take, by Coral's documented rules
+      (see ember/cli/compat.py); the compiler maps nodes up to the first one
+      it cannot take, so later ones run on the CPU too without ``-a``.
+  micro: {compatible, checked_by ("ember.micro.unsupported" or "rules"), ops,
+          unsupported: [{node, op, reasons: [str], subgraph (only when not 0)}]}
+      the nodes a microcontroller build could not take.
 """
+import argparse
 import collections
 import json
 import os
 
 import numpy as np
 
+from ember.cli import compat, style
+
 SCHEMA_VERSION = 1
+
+EXAMPLES = """examples:
+  ember inspect examples/demo_model.tflite
+  ember inspect model.tflite --json > model.json
+  ember inspect model.tflite --json | python -c "import json,sys; print(json.load(sys.stdin)['edgetpu'])"
+"""
 
 
 def add_parser(sub):
     p = sub.add_parser("inspect", help="show a model's inputs, ops, memory plan and sizes",
                        description="Shows what is inside MODEL: inputs and outputs with "
                                    "quantisation, op counts, every node, the arena plan, "
-                                   "weight sizes by dtype, signatures and metadata.")
+                                   "weight sizes by dtype, signatures and metadata, and the "
+                                   "nodes an Edge TPU or a microcontroller build could not take.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="a .tflite file")
     p.add_argument("--json", action="store_true", help="print a JSON document instead")
     p.set_defaults(func=run)
@@ -45,7 +68,9 @@ def describe(path):
     from ember.interpreter.interpreter import _DTYPES, type_name
     if not os.path.exists(path):
         raise ValueError(f"no such model file: {path}")
-    it = ember.Interpreter(model_path=path)
+    with open(path, "rb") as f:
+        data = f.read()
+    it = ember.Interpreter(model_content=data)
     info = _ember.model_info(it._model)
     nodes = [{"index": i, "op": custom or name, "version": version,
               "inputs": list(ins), "outputs": list(outs)}
@@ -62,6 +87,15 @@ def describe(path):
             weights[dtype] += nbytes
         tensors.append({"index": t, "name": name, "shape": list(dims), "dtype": dtype,
                         "constant": const, "bytes": nbytes if const else None})
+    graph = compat.load_graph(it, data)
+    constants = {t["index"] for t in tensors if t["constant"]}
+
+    def const_value(i):
+        if i not in constants:
+            raise KeyError(i)
+        return it.get_tensor(i)
+    edgetpu = compat.edgetpu(graph, const_value)
+    micro = compat.micro(data, graph)
     memory = {"arena_bytes": None, "persistent_bytes": None, "plan": [], "error": None}
     if not unsupported:
         try:
@@ -82,6 +116,8 @@ def describe(path):
         "signatures": it.get_signature_list(),
         "metadata": [{"name": n, "bytes": len(b)} for n, b in info["metadata"]],
         "unsupported_ops": unsupported,
+        "edgetpu": edgetpu,
+        "micro": micro,
     }
 
 
@@ -99,18 +135,19 @@ def run(args):
     if args.json:
         print(json.dumps(doc, indent=2))
         return
-    print(f"{doc['file']}: {doc['bytes']:,} bytes, {doc['subgraphs']} subgraph(s)"
+    h = style.bold
+    print(h(f"{doc['file']}:") + f" {doc['bytes']:,} bytes, {doc['subgraphs']} subgraph(s)"
           + (f" — {doc['description']}" if doc["description"] else ""))
-    print("inputs:")
+    print(h("inputs:"))
     for e in doc["inputs"]:
         print(_fmt_io(e))
-    print("outputs:")
+    print(h("outputs:"))
     for e in doc["outputs"]:
         print(_fmt_io(e))
-    print(f"ops ({len(doc['nodes'])} nodes):")
+    print(h(f"ops ({len(doc['nodes'])} nodes):"))
     for op, n in doc["op_counts"].items():
         print(f"  {op:<32} {n}")
-    print("nodes:")
+    print(h("nodes:"))
     shapes = {t["index"]: t["shape"] for t in doc["tensors"]}
     for n in doc["nodes"]:
         ins = ", ".join("-" if i < 0 else f"{i}{shapes.get(i, '')}" for i in n["inputs"])
@@ -118,19 +155,28 @@ def run(args):
         print(f"  {n['index']:>4} {n['op']:<28} ({ins}) -> {outs}")
     m = doc["memory"]
     if m["arena_bytes"] is not None:
-        print(f"memory: arena {m['arena_bytes']:,} B, persistent {m['persistent_bytes']:,} B "
+        print(h("memory:") + f" arena {m['arena_bytes']:,} B, persistent {m['persistent_bytes']:,} B "
               f"({len(m['plan'])} planned tensors)")
         for r in m["plan"]:
             print(f"  {r['tensor']:>4} {r['name'][:40]:<40} offset {r['offset']:>10,}  {r['bytes']:>10,} B"
                   f"  nodes {r['first_node']}..{r['last_node']}")
     elif m["error"]:
-        print(f"memory: not planned: {m['error']}")
+        print(h("memory:") + " not planned: " + style.warn(m["error"]))
     s = doc["sizes"]
-    print(f"sizes: weights {s['weights_bytes']:,} B ("
+    print(h("sizes:") + f" weights {s['weights_bytes']:,} B ("
           + ", ".join(f"{k} {v:,} B" for k, v in s["weights_by_dtype"].items()) + f"), file {s['file_bytes']:,} B")
     if doc["signatures"]:
-        print("signatures: " + ", ".join(doc["signatures"]))
+        print(h("signatures:") + " " + ", ".join(doc["signatures"]))
     if doc["metadata"]:
-        print("metadata: " + ", ".join(f"{e['name']} ({e['bytes']} B)" for e in doc["metadata"]))
+        print(h("metadata:") + " " + ", ".join(f"{e['name']} ({e['bytes']} B)" for e in doc["metadata"]))
     if doc["unsupported_ops"]:
-        print("ops Ember cannot run: " + ", ".join(doc["unsupported_ops"]))
+        print(h("ops Ember cannot run:") + " " + style.bad(", ".join(doc["unsupported_ops"])))
+    _section("edge tpu:", doc["edgetpu"], compat.edgetpu_lines(doc["edgetpu"]))
+    _section("microcontroller:", doc["micro"], compat.micro_lines(doc["micro"]))
+
+
+def _section(title, result, lines):
+    paint = style.good if result["compatible"] else style.warn
+    print(style.bold(title) + " " + paint(lines[0]))
+    for line in lines[1:]:
+        print(line)
