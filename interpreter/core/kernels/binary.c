@@ -2,13 +2,25 @@
  * binary.c — element-wise arithmetic with NumPy broadcasting:
  * ADD, SUB, MUL, DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, POW.
  *
- * Types (as LiteRT's float/integer paths; quantised int8/uint8/int16
- * arithmetic is not implemented yet and is refused):
+ * Types (as LiteRT):
  *   ADD, SUB, MUL        float32, int32, int64   (fused activation)
+ *                        int8, uint8, int16 quantised (fused activation)
  *   DIV                  float32, int32          (fused activation)
- *   SQUARED_DIFFERENCE   float32, int32
- *   MAXIMUM, MINIMUM     float32, int32, int64, int8, uint8, int16
+ *   SQUARED_DIFFERENCE   float32, int32, int8 quantised
+ *   MAXIMUM, MINIMUM     float32, int32, int64, int8, uint8, int16 (raw
+ *                        values compared, as TFLite: no rescaling)
  *   POW                  float32, int32
+ *
+ * Quantised arithmetic is TFLite's reference integer maths, bit for bit:
+ * - ADD/SUB/SQUARED_DIFFERENCE rescale both inputs (offset, << left_shift,
+ *   multiplier < 1) to twice the larger input scale, combine, and rescale to
+ *   the output; left_shift is 20 for 8-bit, 15 for int16, 7 for
+ *   SQUARED_DIFFERENCE (whose output multiplier is squared);
+ * - int16 ADD/SUB with pot_scale_int16 (default true) and power-of-two
+ *   scales on all three tensors use rounding right shifts only;
+ * - MUL: (a - zp_a)(b - zp_b) times scale_a*scale_b/scale_out (the product
+ *   formed in float, as LiteRT does);
+ * - int16 needs zero points of 0.
  *
  * Semantics matched to LiteRT:
  * - integer ADD/SUB/MUL/SQUARED_DIFFERENCE wrap around on overflow;
@@ -27,10 +39,21 @@
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "quant_elementwise.h"
+
+/* Integer parameters of the quantised paths (TFLite's ArithmeticParams). */
+typedef struct qbin_params {
+    int32_t off1, off2, out_off;    /* -zp1, -zp2, +zp_out */
+    int left_shift;                 /* 20 (8-bit), 15 (int16), 7 (SQUARED_DIFFERENCE) */
+    int32_t m1, m2, mo;             /* Q31 multipliers */
+    int s1, s2, so;                 /* their shifts (<= 0 for the inputs) */
+    int32_t lo, hi;                 /* fused activation range, quantised */
+} qbin_params;
 
 typedef struct bin_params {
     float flo, fhi;                 /* float activation range */
     int64_t ilo, ihi;               /* integer activation range */
+    qbin_params q;
 } bin_params;
 
 enum { CHECK_NONE = 0, CHECK_NONZERO = 1, CHECK_NONNEGATIVE = 2 };
@@ -175,7 +198,67 @@ BIN_ROWS(min_u8, uint8_t, uint8_t, x < y ? x : y, NOLOAD, NOPOST)
 BIN_ROWS(max_i16, int16_t, int16_t, x > y ? x : y, NOLOAD, NOPOST)
 BIN_ROWS(min_i16, int16_t, int16_t, x < y ? x : y, NOLOAD, NOPOST)
 
+/* ---- quantised arithmetic (TFLite's reference integer maths) --------------- */
+
+/* max(lo, .) then min(hi, .), TFLite's order (matters only when lo > hi). */
+static inline int32_t qclamp(int32_t v, int32_t lo, int32_t hi) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+/* Both inputs brought to a common scale with 2^left_shift headroom, summed or
+ * subtracted, then rescaled to the output. */
+static inline int32_t q_in1(int32_t a, const qbin_params *q) {
+    return ember_multiply_by_quantized_multiplier((int32_t)((uint32_t)(q->off1 + a) << q->left_shift),
+                                                  q->m1, q->s1);
+}
+static inline int32_t q_in2(int32_t b, const qbin_params *q) {
+    return ember_multiply_by_quantized_multiplier((int32_t)((uint32_t)(q->off2 + b) << q->left_shift),
+                                                  q->m2, q->s2);
+}
+static inline int32_t q_out(int32_t raw, const qbin_params *q) {
+    return qclamp(ember_multiply_by_quantized_multiplier(raw, q->mo, q->so) + q->out_off, q->lo, q->hi);
+}
+static inline int32_t qadd(int32_t a, int32_t b, const qbin_params *q) {
+    return q_out(q_in1(a, q) + q_in2(b, q), q);
+}
+static inline int32_t qsub(int32_t a, int32_t b, const qbin_params *q) {
+    return q_out(q_in1(a, q) - q_in2(b, q), q);
+}
+static inline int32_t qsqd(int32_t a, int32_t b, const qbin_params *q) {
+    const int32_t d = q_in1(a, q) - q_in2(b, q);
+    return q_out((int32_t)((uint32_t)d * (uint32_t)d), q);
+}
+static inline int32_t qmul(int32_t a, int32_t b, const qbin_params *q) {
+    return q_out((q->off1 + a) * (q->off2 + b), q);
+}
+/* int16 with power-of-two scales: the input with the finer scale is
+ * right-shifted (rounding) onto the output's scale; s1/s2 are those shifts. */
+static inline int32_t qadd_pot(int32_t a, int32_t b, const qbin_params *q) {
+    return qclamp(ember_rounding_divide_by_pot(a, q->s1) + ember_rounding_divide_by_pot(b, q->s2),
+                  q->lo, q->hi);
+}
+static inline int32_t qsub_pot(int32_t a, int32_t b, const qbin_params *q) {
+    return qclamp(ember_rounding_divide_by_pot(a, q->s1) - ember_rounding_divide_by_pot(b, q->s2),
+                  q->lo, q->hi);
+}
+
+#define Q_ROWS(NAME, T, FN) BIN_ROWS(NAME, T, T, (T)FN(x, y, &prm->q), NOLOAD, NOPOST)
+Q_ROWS(qadd_i8, int8_t, qadd)
+Q_ROWS(qadd_u8, uint8_t, qadd)
+Q_ROWS(qadd_i16, int16_t, qadd)
+Q_ROWS(qsub_i8, int8_t, qsub)
+Q_ROWS(qsub_u8, uint8_t, qsub)
+Q_ROWS(qsub_i16, int16_t, qsub)
+Q_ROWS(qmul_i8, int8_t, qmul)
+Q_ROWS(qmul_u8, uint8_t, qmul)
+Q_ROWS(qmul_i16, int16_t, qmul)
+Q_ROWS(qsqd_i8, int8_t, qsqd)
+Q_ROWS(qadd_pot_i16, int16_t, qadd_pot)
+Q_ROWS(qsub_pot_i16, int16_t, qsub_pot)
+
 /* ---- op table -------------------------------------------------------------- */
+
+enum { QK_NONE = 0, QK_ADD, QK_SUB, QK_MUL, QK_SQD };
 
 typedef struct binary_spec {
     const char *name;
@@ -183,29 +266,33 @@ typedef struct binary_spec {
     int check_i32;                  /* eval-time check for int32 */
     /* [type][act]: row tables; NULL = type unsupported */
     const bin_fns *f32[2], *i32[2], *i64[2], *i8, *u8, *i16;
+    int qkind;                      /* quantised int8/uint8/int16 arithmetic, QK_* */
 } binary_spec;
 
 #define NO2 {NULL, NULL}
 static const binary_spec SPEC_ADD = {"ADD", EMBER_BuiltinOptions_AddOptions,
     EMBER_AddOptions_fused_activation_function, CHECK_NONE,
-    {&add_f32, &add_f32_act}, {&add_i32, &add_i32_act}, {&add_i64, &add_i64_act}, NULL, NULL, NULL};
+    {&add_f32, &add_f32_act}, {&add_i32, &add_i32_act}, {&add_i64, &add_i64_act}, NULL, NULL, NULL,
+    QK_ADD};
 static const binary_spec SPEC_SUB = {"SUB", EMBER_BuiltinOptions_SubOptions,
     EMBER_SubOptions_fused_activation_function, CHECK_NONE,
-    {&sub_f32, &sub_f32_act}, {&sub_i32, &sub_i32_act}, {&sub_i64, &sub_i64_act}, NULL, NULL, NULL};
+    {&sub_f32, &sub_f32_act}, {&sub_i32, &sub_i32_act}, {&sub_i64, &sub_i64_act}, NULL, NULL, NULL,
+    QK_SUB};
 static const binary_spec SPEC_MUL = {"MUL", EMBER_BuiltinOptions_MulOptions,
     EMBER_MulOptions_fused_activation_function, CHECK_NONE,
-    {&mul_f32, &mul_f32_act}, {&mul_i32, &mul_i32_act}, {&mul_i64, &mul_i64_act}, NULL, NULL, NULL};
+    {&mul_f32, &mul_f32_act}, {&mul_i32, &mul_i32_act}, {&mul_i64, &mul_i64_act}, NULL, NULL, NULL,
+    QK_MUL};
 static const binary_spec SPEC_DIV = {"DIV", EMBER_BuiltinOptions_DivOptions,
     EMBER_DivOptions_fused_activation_function, CHECK_NONZERO,
-    {&div_f32, &div_f32_act}, {&div_i32, &div_i32}, NO2, NULL, NULL, NULL};
+    {&div_f32, &div_f32_act}, {&div_i32, &div_i32}, NO2, NULL, NULL, NULL, QK_NONE};
 static const binary_spec SPEC_SQD = {"SQUARED_DIFFERENCE", 0, -1, CHECK_NONE,
-    {&sqd_f32, &sqd_f32}, {&sqd_i32, &sqd_i32}, NO2, NULL, NULL, NULL};
+    {&sqd_f32, &sqd_f32}, {&sqd_i32, &sqd_i32}, NO2, NULL, NULL, NULL, QK_SQD};
 static const binary_spec SPEC_MAX = {"MAXIMUM", 0, -1, CHECK_NONE,
-    {&max_f32, &max_f32}, {&max_i32, &max_i32}, {&max_i64, &max_i64}, &max_i8, &max_u8, &max_i16};
+    {&max_f32, &max_f32}, {&max_i32, &max_i32}, {&max_i64, &max_i64}, &max_i8, &max_u8, &max_i16, QK_NONE};
 static const binary_spec SPEC_MIN = {"MINIMUM", 0, -1, CHECK_NONE,
-    {&min_f32, &min_f32}, {&min_i32, &min_i32}, {&min_i64, &min_i64}, &min_i8, &min_u8, &min_i16};
+    {&min_f32, &min_f32}, {&min_i32, &min_i32}, {&min_i64, &min_i64}, &min_i8, &min_u8, &min_i16, QK_NONE};
 static const binary_spec SPEC_POW = {"POW", 0, -1, CHECK_NONNEGATIVE,
-    {&pow_f32, &pow_f32}, {&pow_i32, &pow_i32}, NO2, NULL, NULL, NULL};
+    {&pow_f32, &pow_f32}, {&pow_i32, &pow_i32}, NO2, NULL, NULL, NULL, QK_NONE};
 
 /* ---- checks on the second operand's values ----------------------------------- */
 
@@ -219,6 +306,99 @@ static ember_status check_values(ember_context *ctx, int check, const ember_tens
     } else if (check == CHECK_NONNEGATIVE) {
         for (size_t i = 0; i < n; i++) bad |= v[i] < 0;
         if (bad) return ember_fail(ctx, EMBER_ERROR, "int32 POW needs non-negative exponents");
+    }
+    return EMBER_OK;
+}
+
+/* ---- quantised prepare ------------------------------------------------------------ */
+
+/* Fills d->prm.q and returns the row table for a quantised ADD/SUB/MUL/
+ * SQUARED_DIFFERENCE, deriving every parameter as LiteRT's kernels do
+ * (add.cc, sub.cc, mul.cc, squared_difference.cc). */
+static ember_status quant_prepare(ember_context *ctx, const ember_node *node, const binary_spec *s,
+                                  int32_t act, const ember_tensor *a, const ember_tensor *b,
+                                  const ember_tensor *y, binary_data *d, const bin_fns **table) {
+    const int32_t t = a->type;
+    qbin_params *q = &d->prm.q;
+    *table = NULL;
+    if (s->qkind == QK_SQD && t != EMBER_TensorType_INT8)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s: quantised %s is not supported (int8 only)",
+                          s->name, ember_type_name(t));
+    EMBER_CHECK(ember_qe_check_tensor(ctx, a, s->name, "input 0"));
+    EMBER_CHECK(ember_qe_check_tensor(ctx, b, s->name, "input 1"));
+    EMBER_CHECK(ember_qe_check_tensor(ctx, y, s->name, "output"));
+    if (t == EMBER_TensorType_INT16) {
+        EMBER_CHECK(ember_qe_check_zp0(ctx, a, s->name, "input 0"));
+        EMBER_CHECK(ember_qe_check_zp0(ctx, b, s->name, "input 1"));
+        EMBER_CHECK(ember_qe_check_zp0(ctx, y, s->name, "output"));
+    }
+    const float sa = ember_qe_scale(a), sb = ember_qe_scale(b), so = ember_qe_scale(y);
+    q->off1 = -ember_qe_zp(a);
+    q->off2 = -ember_qe_zp(b);
+    q->out_off = ember_qe_zp(y);
+    if (s->qkind == QK_SQD) {
+        q->lo = -128;
+        q->hi = 127;
+    } else {
+        EMBER_CHECK(ember_qe_act_range(ctx, act, y, &q->lo, &q->hi));
+    }
+
+    if (s->qkind == QK_MUL) {
+        /* LiteRT forms the product of the scales in float, then divides. */
+        const float real = sa * sb / so;
+        ember_quantize_multiplier((double)real, &q->mo, &q->so);
+        *table = t == EMBER_TensorType_INT8 ? &qmul_i8 : t == EMBER_TensorType_UINT8 ? &qmul_u8 : &qmul_i16;
+        return EMBER_OK;
+    }
+
+    /* int16 ADD/SUB: when the options ask for it (pot_scale_int16, default
+     * true) and all three scales are powers of two, TFLite uses shifts only. */
+    if (t == EMBER_TensorType_INT16 && s->qkind != QK_SQD) {
+        int pot = s->qkind == QK_ADD
+                      ? (int)ember_opt_int(node, EMBER_BuiltinOptions_AddOptions,
+                                           EMBER_AddOptions_pot_scale_int16,
+                                           EMBER_AddOptions_pot_scale_int16_DEFAULT)
+                      : (int)ember_opt_int(node, EMBER_BuiltinOptions_SubOptions,
+                                           EMBER_SubOptions_pot_scale_int16,
+                                           EMBER_SubOptions_pot_scale_int16_DEFAULT);
+        int la, lb, lo;
+        if (pot && ember_qe_checked_log2(sa, &la) && ember_qe_checked_log2(sb, &lb) &&
+            ember_qe_checked_log2(so, &lo)) {
+            const int sh1 = la - lo, sh2 = lb - lo;
+            if (!(sh1 == 0 || sh2 == 0) || sh1 > 0 || sh2 > 0)
+                return ember_fail(ctx, EMBER_ERR_MODEL,
+                                  "%s: int16 power-of-two scales need one input on the output's "
+                                  "scale and the other no coarser (shifts %d, %d)", s->name, sh1, sh2);
+            q->s1 = -sh1;
+            q->s2 = -sh2;
+            if (-sh1 > 31 || -sh2 > 31)
+                return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s: input scale shift beyond 31 bits",
+                                  s->name);
+            *table = s->qkind == QK_ADD ? &qadd_pot_i16 : &qsub_pot_i16;
+            return EMBER_OK;
+        }
+    }
+
+    q->left_shift = s->qkind == QK_SQD ? 7 : (t == EMBER_TensorType_INT16 ? 15 : 20);
+    const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
+    EMBER_CHECK(ember_qe_multiplier_lt1(ctx, (double)sa / twice_max, &q->m1, &q->s1, s->name,
+                                              "input 0"));
+    EMBER_CHECK(ember_qe_multiplier_lt1(ctx, (double)sb / twice_max, &q->m2, &q->s2, s->name,
+                                              "input 1"));
+    double real_out;
+    if (s->qkind == QK_SQD)
+        real_out = (twice_max * twice_max) / (double)((float)(1 << 14) * so);
+    else
+        real_out = twice_max / (double)((float)(1 << q->left_shift) * so);
+    EMBER_CHECK(ember_qe_multiplier_lt1(ctx, real_out, &q->mo, &q->so, s->name, "output"));
+    switch (s->qkind) {
+    case QK_ADD:
+        *table = t == EMBER_TensorType_INT8 ? &qadd_i8 : t == EMBER_TensorType_UINT8 ? &qadd_u8 : &qadd_i16;
+        break;
+    case QK_SUB:
+        *table = t == EMBER_TensorType_INT8 ? &qsub_i8 : t == EMBER_TensorType_UINT8 ? &qsub_u8 : &qsub_i16;
+        break;
+    default: *table = &qsqd_i8; break;
     }
     return EMBER_OK;
 }
@@ -261,9 +441,14 @@ static ember_status binary_prepare(ember_context *ctx, ember_node *node, const b
         table = s->i64[use_act];
         tmin = INT64_MIN; tmax = INT64_MAX;
         break;
-    case EMBER_TensorType_INT8: table = s->i8; break;
-    case EMBER_TensorType_UINT8: table = s->u8; break;
-    case EMBER_TensorType_INT16: table = s->i16; break;
+    case EMBER_TensorType_INT8:
+    case EMBER_TensorType_UINT8:
+    case EMBER_TensorType_INT16:
+        if (s->qkind != QK_NONE)
+            EMBER_CHECK(quant_prepare(ctx, node, s, act, a, b, y, d, &table));
+        else
+            table = a->type == EMBER_TensorType_INT8 ? s->i8 : a->type == EMBER_TensorType_UINT8 ? s->u8 : s->i16;
+        break;
     default: break;
     }
     if (!table)
