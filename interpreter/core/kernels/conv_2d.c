@@ -12,13 +12,22 @@
  * (conv_rows_task); anything else (groups, horizontal dilation) feeds the
  * GEMM through an im2col of MC-row blocks into per-thread scratch.
  * Weights are packed once in prepare when constant (else per eval into
- * scratch). Quantised variants (an _i8 path) are refused for now.
+ * scratch).
+ *
+ * Quantised (conv_q.h: arithmetic and checks): int8 (per-channel or
+ * per-tensor symmetric weights), uint8 legacy, int16x8. int8/uint8 build
+ * an int16 im2col of CQ_MC output pixels (zero point subtracted, so padding
+ * taps are zeros) per block and run the integer GEMM per group; int16 and
+ * the reference path run conv2d_ref_q.
  */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "conv_q.h"
 #include "gemm.h"
+
+#define CQ_MC 32   /* output pixels per integer im2col block */
 
 typedef struct conv_shape {
     int32_t N, H, W, C;        /* input */
@@ -111,6 +120,12 @@ static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *b
 
 typedef struct conv_data {
     conv_shape s;
+    int quant;
+    ember_convq q;
+    ember_qgemm_b *qpacked;     /* groups entries */
+    int qwork_slot;             /* per task: CQ_MC x Kp int16 + CQ_MC x og int32 */
+    size_t qwork_per_task;
+    int qtasks;
     int path;
     int direct;                 /* 1x1, stride 1, no padding: A = input */
     int implicit;               /* implicit GEMM over filter rows (see conv_rows_task) */
@@ -177,6 +192,161 @@ static void conv_rows_task(void *varg, int task, int n_tasks) {
     }
 }
 
+/* ---- quantised ------------------------------------------------------------ */
+
+/* Plain loops over any integer variant (the oracle and the int16 path). */
+static void conv2d_ref_q(const conv_shape *s, const ember_convq *q, const void *in,
+                         const void *filter, const void *bias, void *out) {
+    const int32_t og = s->O / s->groups;
+    const int32_t wt = q->type == EMBER_TensorType_UINT8 ? EMBER_TensorType_UINT8 : EMBER_TensorType_INT8;
+    for (int32_t n = 0; n < s->N; n++)
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++)
+                for (int32_t oc = 0; oc < s->O; oc++) {
+                    const int32_t g = oc / og;
+                    int64_t acc = 0;
+                    for (int32_t ky = 0; ky < s->KH; ky++) {
+                        const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                        if (iy < 0 || iy >= s->H) continue;
+                        for (int32_t kx = 0; kx < s->KW; kx++) {
+                            const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                            if (ix < 0 || ix >= s->W) continue;
+                            const size_t xi = (((size_t)n * s->H + iy) * s->W + ix) * s->C + (size_t)g * s->Cg;
+                            const size_t wi = (((size_t)oc * s->KH + ky) * s->KW + kx) * s->Cg;
+                            for (int32_t c = 0; c < s->Cg; c++)
+                                acc += (int64_t)(ember_q_load(in, q->type, xi + c) - q->in_zp) *
+                                       (ember_q_load(filter, wt, wi + c) - q->w_zp);
+                        }
+                    }
+                    ember_q_store(out, q->type, (((size_t)n * s->OH + oy) * s->OW + ox) * s->O + oc,
+                                  ember_convq_finish(q, acc, bias, oc));
+                }
+}
+
+/* im2col rows for output pixels [m0, m0+mc) of group g, as int16 x - zp
+ * (row stride Kp, zero past K and for taps outside the image). */
+static void conv_im2col_q(const conv_shape *s, const ember_convq *q, const void *in, int64_t m0,
+                          int32_t mc, int32_t g, int16_t *a, int32_t Kp) {
+    const int32_t Cg = s->Cg, K = s->KH * s->KW * Cg;
+    const int64_t per_img = (int64_t)s->OH * s->OW;
+    for (int32_t i = 0; i < mc; i++) {
+        const int64_t m = m0 + i;
+        const int32_t n = (int32_t)(m / per_img);
+        const int32_t r = (int32_t)(m % per_img);
+        const int32_t oy = r / s->OW, ox = r % s->OW;
+        int16_t *row = a + (size_t)i * Kp;
+        for (int32_t ky = 0; ky < s->KH; ky++) {
+            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+            for (int32_t kx = 0; kx < s->KW; kx++, row += Cg) {
+                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
+                    memset(row, 0, sizeof(int16_t) * (size_t)Cg);
+                    continue;
+                }
+                const size_t xi = (((size_t)n * s->H + iy) * s->W + ix) * s->C + (size_t)g * Cg;
+                if (q->type == EMBER_TensorType_INT8) {
+                    const int8_t *x = (const int8_t *)in + xi;
+                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                } else {
+                    const uint8_t *x = (const uint8_t *)in + xi;
+                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                }
+            }
+        }
+        if (Kp > K) a[(size_t)i * Kp + K] = 0;
+    }
+}
+
+typedef struct convq_arg {
+    const conv_data *d;
+    const void *in, *bias;
+    void *out;
+    char *work;
+} convq_arg;
+
+static void convq_task(void *varg, int task, int n_tasks) {
+    const convq_arg *t = (const convq_arg *)varg;
+    const conv_data *d = t->d;
+    const conv_shape *s = &d->s;
+    const ember_convq *q = &d->q;
+    const int32_t og = s->O / s->groups, Kp = d->qpacked[0].Kp;
+    int16_t *a = (int16_t *)(t->work + d->qwork_per_task * (size_t)task);
+    int32_t *acc = (int32_t *)(a + (size_t)CQ_MC * Kp);
+    const int64_t M = (int64_t)s->N * s->OH * s->OW;
+    const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
+    const int64_t b0 = blocks * task / n_tasks, b1 = blocks * (task + 1) / n_tasks;
+    for (int64_t blk = b0; blk < b1; blk++) {
+        const int64_t m0 = blk * CQ_MC;
+        const int32_t mc = (int32_t)(M - m0 < CQ_MC ? M - m0 : CQ_MC);
+        for (int32_t g = 0; g < s->groups; g++) {
+            conv_im2col_q(s, q, t->in, m0, mc, g, a, Kp);
+            ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked[g], acc, og);
+            for (int32_t i = 0; i < mc; i++) {
+                const size_t ob = (size_t)(m0 + i) * s->O + (size_t)g * og;
+                const int32_t *ai = acc + (size_t)i * og;
+                if (q->type == EMBER_TensorType_INT8) {
+                    int8_t *o = (int8_t *)t->out + ob;
+                    for (int32_t c = 0; c < og; c++)
+                        o[c] = (int8_t)ember_convq_finish(q, ai[c], t->bias, g * og + c);
+                } else {
+                    uint8_t *o = (uint8_t *)t->out + ob;
+                    for (int32_t c = 0; c < og; c++)
+                        o[c] = (uint8_t)ember_convq_finish(q, ai[c], t->bias, g * og + c);
+                }
+            }
+        }
+    }
+}
+
+static void convq_pack(conv_data *d, const void *filter, int32_t wtype, int16_t *dst) {
+    const conv_shape *s = &d->s;
+    const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
+    const size_t per = ember_qgemm_packed_elems(K, og);
+    const size_t esz = 1;   /* int8/uint8 weights */
+    for (int32_t g = 0; g < s->groups; g++)
+        ember_qgemm_pack_b((const char *)filter + (size_t)g * og * K * esz, wtype, d->q.w_zp, K, K,
+                           og, dst + per * g, &d->qpacked[g]);
+}
+
+static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_data *d,
+                                  const ember_tensor *x, const ember_tensor *f,
+                                  const ember_tensor *b, const ember_tensor *y, int act) {
+    conv_shape *s = &d->s;
+    ember_convq_spec sp = {"CONV_2D", s->O, 0, 0, 0, 0};
+    sp.bias_type_opt = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
+                                              EMBER_Conv2DOptions_quantized_bias_type, 0);
+    EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
+    d->qwork_slot = d->pack_slot = -1;
+    if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16) return EMBER_OK;
+    const int32_t og = s->O / s->groups;
+    const int64_t K = (int64_t)s->KH * s->KW * s->Cg;
+    EMBER_ENSURE(ctx, K < INT32_MAX / 2, "CONV_2D: filter too large");
+    d->qpacked = (ember_qgemm_b *)ember_pbuf_get(ctx, &d->packed_mem,
+                                                 sizeof(ember_qgemm_b) * (size_t)s->groups);
+    if (!d->qpacked) return EMBER_ERR_NOMEM;
+    const size_t pel = ember_qgemm_packed_elems((int32_t)K, og) * (size_t)s->groups;
+    d->packed_const = ember_is_const(f);
+    if (d->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+        if (!dst) return EMBER_ERR_NOMEM;
+        convq_pack(d, f->data, f->type, dst);
+    } else {
+        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    const int64_t M = (int64_t)s->N * s->OH * s->OW;
+    const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || 2.0 * (double)M * s->O * (double)K < 4.0e5) nt = 1;
+    if (nt > blocks) nt = (int)blocks;
+    d->qtasks = nt < 1 ? 1 : nt;
+    const size_t kp = (size_t)ember_qgemm_kp((int32_t)K);
+    d->qwork_per_task = ((size_t)CQ_MC * kp * sizeof(int16_t) + (size_t)CQ_MC * og * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->qwork_slot = ember_request_scratch(ctx, node, d->qwork_per_task * (size_t)d->qtasks);
+    if (d->qwork_slot < 0) return EMBER_ERR_NOMEM;
+    return EMBER_OK;
+}
+
 static void *conv_init(ember_context *ctx, ember_node *node) {
     conv_data *d = (conv_data *)ember_alloc_persistent(ctx, sizeof(conv_data));
     return d;
@@ -201,10 +371,11 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && f && y, "CONV_2D: missing input, filter or output");
-    if (x->type != EMBER_TensorType_FLOAT32 || f->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32))
+    d->quant = x->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && (f->type != EMBER_TensorType_FLOAT32 ||
+        (b && b->type != EMBER_TensorType_FLOAT32)))
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "CONV_2D: only float32 is supported (input %s, filter %s)",
+                          "CONV_2D: a float32 input needs float32 filter and bias (input %s, filter %s)",
                           ember_type_name(x->type), ember_type_name(f->type));
     EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4, "CONV_2D: input and filter must be 4-D");
     conv_shape *s = &d->s;
@@ -231,7 +402,7 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
                                       EMBER_Conv2DOptions_dilation_h_factor, 1);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
                                        EMBER_Conv2DOptions_fused_activation_function, 0);
-    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->O};
@@ -240,6 +411,7 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
     d->path = ember_kernel_path();
     d->pack_slot = d->col_slot = -1;
     d->packed = NULL;
+    if (d->quant) return convq_prepare(ctx, node, d, x, f, b, y, act);
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
 
     const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
@@ -297,6 +469,18 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
     const float *in = (const float *)x->data;
+    if (d->quant) {
+        const void *bias = b ? b->data : NULL;
+        if (d->qwork_slot < 0) {
+            conv2d_ref_q(s, &d->q, x->data, f->data, bias, y->data);
+            return EMBER_OK;
+        }
+        if (!d->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->pack_slot]);
+        convq_arg qa = {d, x->data, bias, y->data, (char *)node->scratch[d->qwork_slot]};
+        if (d->qtasks > 1) ember_parallel_for(ctx, d->qtasks, convq_task, &qa);
+        else convq_task(&qa, 0, 1);
+        return EMBER_OK;
+    }
     float *out = (float *)y->data;
     if (d->path == EMBER_PATH_REF) {
         conv2d_ref_f32(s, in, (const float *)f->data, b ? (const float *)b->data : NULL, out);
