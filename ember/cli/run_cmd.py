@@ -1,20 +1,50 @@
-"""ember run MODEL [--input NAME=FILE.npy ...] [-o OUT.npz] [--threads N] [--seed S]"""
+"""ember run MODEL [--input NAME=FILE ...] [-o OUT.npz] [--threads N] [--seed S]
+[--mean M] [--std S] [--scale K]
+
+Inputs come from .npy files or images (.png/.jpg/.jpeg, see ember.cli.images for
+how they are resized, normalised and quantised); inputs not given are seeded
+random values.
+"""
+import argparse
 import os
 
 import numpy as np
+
+from ember.cli import images, metadata
+
+EXAMPLES = """examples:
+  ember run examples/demo_model.tflite                       # seeded random inputs
+  ember run model.tflite --input image=x.npy -o out.npz      # by input name
+  ember run model.tflite --input cat.jpg                     # the only input, from an image
+  ember run model.tflite --input 0=cat.jpg --mean 127.5 --std 127.5   # pixels to [-1, 1]
+  ember run model.tflite --input cat.jpg --scale 1/255       # pixels to [0, 1]
+
+images: resized to the input's height x width (NHWC, or NCHW when dimension 1 is 1 or 3),
+normalised by --mean/--std/--scale as (p*scale - mean)/std, else by the model's metadata,
+else to [0, 1] for float and quantised inputs; then quantised with the input's own scale
+and zero point. Reading images needs Pillow: pip install 'ember[images]'.
+"""
 
 
 def add_parser(sub):
     p = sub.add_parser("run", help="run a model on .npy inputs (or seeded random ones)",
                        description="Runs MODEL once and prints each output's name, shape, dtype "
                                    "and a summary. Inputs come from .npy files; inputs not given "
-                                   "are filled with seeded random values (said so).")
+                                   "are filled with seeded random values (said so). Images "
+                                   "(.png/.jpg) feed 4-D image inputs.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="a .tflite file")
-    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy",
-                   help="an input by name (or index) from a .npy file; repeatable")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE",
+                   help="an input by name (or index) from a .npy file or an image (.png/.jpg); "
+                        "just FILE for a model with one input; repeatable")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save the outputs (by name) here")
     p.add_argument("--threads", type=int, default=1, help="worker threads (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed for random inputs (default 0)")
+    p.add_argument("--mean", metavar="M[,M,M]", help="images: subtract this (after --scale); "
+                   "one value or one per channel")
+    p.add_argument("--std", metavar="S[,S,S]", help="images: then divide by this")
+    p.add_argument("--scale", metavar="K", help="images: first multiply pixels (0..255) by this, "
+                   "e.g. 1/255")
     p.set_defaults(func=run)
 
 
@@ -29,13 +59,17 @@ def _random(d, rng):
     return rng.integers(max(info.min, -128), min(info.max, 127) + 1, size=shape, dtype=dt)
 
 
-def _given_inputs(specs, details):
+def _given_inputs(specs, details, image_args):
+    """{input name: (array, what it is)} for the --input flags."""
     by_name = {d["name"]: d for d in details}
     out = {}
     for spec in specs:
-        if "=" not in spec:
-            raise ValueError(f"--input {spec!r}: write it as NAME=FILE.npy")
-        key, path = spec.split("=", 1)
+        key, sep, path = spec.partition("=")
+        if not sep:
+            if len(details) != 1:
+                raise ValueError(f"--input {spec!r}: the model has {len(details)} inputs, write it as "
+                                 f"NAME=FILE (inputs: {', '.join(by_name)})")
+            key, path = details[0]["name"], spec
         d = by_name.get(key)
         if d is None and key.isdigit() and int(key) < len(details):
             d = details[int(key)]
@@ -44,14 +78,27 @@ def _given_inputs(specs, details):
                              f"(inputs: {', '.join(by_name)})")
         if not os.path.exists(path):
             raise ValueError(f"--input {key}: no such file {path!r}")
-        arr = np.load(path, allow_pickle=False)
+        if images.is_image(path):
+            norm = image_args["norm"]
+            idx = details.index(d)
+            out[d["name"]] = images.load(path, d, key, norm=norm[idx] if idx < len(norm) else None,
+                                         mean=image_args["mean"], std=image_args["std"],
+                                         scale=image_args["scale"])
+            continue
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as e:
+            raise ValueError(f"--input {key}: cannot read {path} as .npy ({e}); inputs are .npy "
+                             f"files or images ({', '.join(images.SUFFIXES)})") from None
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"--input {key}: {path} is an .npz archive; give one array as .npy")
         want = np.dtype(d["dtype"])
         if arr.dtype != want:
             if np.can_cast(arr.dtype, want, "same_kind"):
                 arr = arr.astype(want)
             else:
                 raise ValueError(f"--input {key}: {path} holds {arr.dtype}, the model wants {want}")
-        out[d["name"]] = arr
+        out[d["name"]] = (arr, "from file")
     return out
 
 
@@ -70,21 +117,26 @@ def run(args):
         raise ValueError(f"no such model file: {args.model}")
     it = ember.Interpreter(model_path=args.model, num_threads=args.threads)
     details = it.get_input_details()
-    given = _given_inputs(args.input, details)
+    image_args = {"mean": images.parse_values(args.mean, "--mean") if args.mean else None,
+                  "std": images.parse_values(args.std, "--std") if args.std else None,
+                  "scale": images.parse_values(args.scale, "--scale") if args.scale else None,
+                  "norm": metadata.from_model(it._model)}
+    given = _given_inputs(args.input, details, image_args)
+    arrays = {}
     rng = np.random.default_rng(args.seed)
     for d in details:
-        x = given.get(d["name"])
-        if x is None:
+        if d["name"] in given:
+            x, how = given[d["name"]]
+            print(f"input  {d['name']}: {np.dtype(x.dtype).name}{list(x.shape)} {how}")
+        else:
             x = _random(d, rng)
             print(f"input  {d['name']}: random {np.dtype(d['dtype']).name}{list(x.shape)} (seed {args.seed})")
-        else:
-            print(f"input  {d['name']}: {np.dtype(x.dtype).name}{list(x.shape)} from file")
         if list(x.shape) != [int(s) for s in d["shape"]]:
             it.resize_tensor_input(d["index"], list(x.shape), strict=True)
-        given[d["name"]] = x
+        arrays[d["name"]] = x
     it.allocate_tensors()
     for d in it.get_input_details():
-        it.set_tensor(d["index"], given[d["name"]])
+        it.set_tensor(d["index"], arrays[d["name"]])
     it.invoke()
     outputs = {}
     for d in it.get_output_details():
