@@ -3,7 +3,9 @@
 TFLite kernels clamp to [lo, hi] for RELU, RELU6 and RELU_N1_TO_1 only; a
 fused TANH or SIGN_BIT is accepted by the schema but ignored (or refused) by
 the ops below, so TANH is never fused. CONCATENATION and L2_NORMALIZATION
-carry the field but LiteRT refuses anything but NONE there.
+carry the field too, but LiteRT refuses it on L2_NORMALIZATION and silently
+ignores it on CONCATENATION (measured: LiteRT 1.x returns negative values
+through a fused RELU), so neither gets one.
 
 Also rewrites clip patterns into the activation they are, where exact:
 MAXIMUM(x, 0) -> RELU, MINIMUM(MAXIMUM(x, 0), 6) (either order) -> RELU6,
