@@ -7,12 +7,19 @@ QUANTIZE_MODES = (None, "dynamic", "float16", "int8", "int16x8")
 
 
 def convert(source, *, output=None, quantize=None, calibration=None, input_type=None,
-            output_type=None, input_shapes=None, nhwc=False, **options):
+            output_type=None, input_shapes=None, nhwc=False, calibration_method="minmax",
+            strict_int8=False, report=None, **options):
     """Converts ``source`` to a .tflite flatbuffer and returns its bytes.
 
     source: a path (.keras, .h5, .onnx, .tflite), a keras.Model or an onnx.ModelProto.
     output: also write the bytes to this path.
-    quantize, calibration, input_type, output_type: quantisation (issue #4).
+    quantize: None, "dynamic", "float16", "int8" or "int16x8" (see ember.quantize).
+    calibration: int8/int16x8 samples: a .npy/.npz path, an array, a dict by input name
+      or an iterable of samples (like TensorFlow's representative_dataset).
+    calibration_method: "minmax" (default), "percentile" or "mse".
+    input_type, output_type: "int8"/"uint8" (or "int16" for int16x8) for integer I/O.
+    strict_int8: fail instead of leaving ops without integer kernels in float.
+    report: also write a quantisation report (.html or .md) to this path.
     input_shapes: {input name: shape} overrides for unknown dimensions.
     nhwc: give image models NHWC inputs/outputs (ONNX sources keep NCHW by default).
     """
@@ -22,12 +29,28 @@ def convert(source, *, output=None, quantize=None, calibration=None, input_type=
     if quantize not in QUANTIZE_MODES:
         raise ConversionError(f"unknown quantisation mode {quantize!r} (choose from "
                               f"{', '.join(m for m in QUANTIZE_MODES if m)})")
-    if quantize is not None or calibration is not None or input_type or output_type:
-        raise ConversionError("quantisation is not implemented yet (issue #4); convert without "
-                              "--quantize for a float model")
+    if quantize is None and (calibration is not None or input_type not in (None, "float32")
+                             or output_type not in (None, "float32") or report is not None):
+        raise ConversionError("calibration, input/output types and --report need a "
+                              "quantisation mode (quantize=...)")
     model = load(source, input_shapes=input_shapes, nhwc=nhwc, **options)
     model = optimize(model)
+    if quantize is not None:
+        from ember.quantize import quantize as _quantize
+        if report is not None and calibration is None:
+            raise ConversionError("--report compares the quantised model with the float one on "
+                                  "calibration data: give --calibration too")
+        float_data = None
+        if report is not None:
+            from ember.quantize.data import reusable
+            calibration = reusable(calibration)     # read by calibration, then by the report
+            float_data = write(model)
+        model = _quantize(model, quantize, calibration, calibration_method=calibration_method,
+                          input_type=input_type, output_type=output_type, strict_int8=strict_int8)
     data = write(model)
+    if quantize is not None and report is not None:
+        from ember.quantize import report as _report
+        _report(float_data, data, calibration, path=report)
     if output is not None:
         with open(os.fspath(output), "wb") as f:
             f.write(data)

@@ -1,5 +1,6 @@
 """ember convert SRC -o OUT.tflite [--quantize MODE] [--calibration FILE] [--input-type T] [--output-type T]"""
 import os
+import sys
 
 
 def add_parser(sub):
@@ -10,10 +11,21 @@ def add_parser(sub):
                                    "routed to ember.convert.")
     p.add_argument("source", help="the source model")
     p.add_argument("-o", "--output", required=True, help="the .tflite file to write")
-    p.add_argument("--quantize", choices=["dynamic", "float16", "int8", "int16x8"])
+    p.add_argument("--quantize", choices=["dynamic", "float16", "int8", "int16x8"],
+                   help="float16: half-size weights; dynamic: int8 weights, float maths; int8: full "
+                        "integer (needs --calibration); int16x8: int16 activations, int8 weights")
     p.add_argument("--calibration", metavar="FILE", help=".npy (samples on axis 0) or .npz (per input)")
-    p.add_argument("--input-type", choices=["float32", "int8", "uint8"])
-    p.add_argument("--output-type", choices=["float32", "int8", "uint8"])
+    p.add_argument("--calibration-method", choices=["minmax", "percentile", "mse"], default="minmax",
+                   help="how calibration picks each tensor's range (default minmax, as TensorFlow)")
+    p.add_argument("--input-type", choices=["float32", "int8", "uint8", "int16"],
+                   help="graph input type for int8/int16x8 (default float32)")
+    p.add_argument("--output-type", choices=["float32", "int8", "uint8", "int16"],
+                   help="graph output type for int8/int16x8 (default float32)")
+    p.add_argument("--strict-int8", action="store_true",
+                   help="fail, naming them, if any op would stay float (Edge TPU, microcontrollers)")
+    p.add_argument("--report", metavar="FILE",
+                   help="write a quantisation report (.html or .md): per-tensor scale, zero point, "
+                        "SQNR and max error vs the float model on the calibration data")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's unknown dimensions; repeatable")
     p.set_defaults(func=run)
@@ -36,8 +48,24 @@ def run(args):
     import ember
     if not os.path.exists(args.source):
         raise ValueError(f"no such source model: {args.source}")
-    data = ember.convert(args.source, output=args.output, quantize=args.quantize,
-                         calibration=args.calibration, input_type=args.input_type,
-                         output_type=args.output_type, input_shapes=_shapes(args.input_shape) or None)
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", _quant_warning())
+        data = ember.convert(args.source, output=args.output, quantize=args.quantize,
+                             calibration=args.calibration, input_type=args.input_type,
+                             output_type=args.output_type, input_shapes=_shapes(args.input_shape) or None,
+                             calibration_method=args.calibration_method,
+                             strict_int8=args.strict_int8, report=args.report)
+    for w in caught:        # quantisation fallbacks: one line each, not Python's warning format
+        print(f"ember convert: warning: {w.message}", file=sys.stderr)
     print(f"wrote {args.output} ({len(data):,} bytes) from {args.source} "
           f"({os.path.getsize(args.source):,} bytes)")
+    if args.report:
+        from ember.quantize.report import last_summary
+        print(f"wrote {args.report}")
+        print(last_summary())
+
+
+def _quant_warning():
+    from ember.quantize import QuantizationWarning
+    return QuantizationWarning
