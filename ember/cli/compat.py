@@ -98,6 +98,8 @@ def load_graph(it, model_bytes):
                   "options": options.get((sg, i))}
                  for i, (name, _code, custom, _v, ins, outs) in enumerate(_ember.nodes(it._interp, sg))]
         subgraphs.append({"nodes": nodes, "tensors": tensors})
+    subgraphs[0]["inputs"] = [int(d["index"]) for d in it.get_input_details()]
+    subgraphs[0]["outputs"] = [int(d["index"]) for d in it.get_output_details()]
     return subgraphs
 
 
@@ -128,11 +130,23 @@ def edgetpu(graph, const_value):
         reasons = _edgetpu_reasons(n, tensors, const_value)
         if reasons:
             unsupported.append({"node": n["index"], "op": n["op"], "reasons": [r for _k, r in reasons],
-                                "kinds": sorted({k for k, _r in reasons})})
+                                "kinds": sorted({k for k, _r in reasons}),
+                                "at_edge": _at_edge(n, main)})
+    inner = [u for u in unsupported if not u["at_edge"]]
     return {"compatible": not unsupported, "unsupported": unsupported,
             "ops": sorted({u["op"] for u in unsupported}),
-            "first_unsupported_node": unsupported[0]["node"] if unsupported else None,
+            "first_unsupported_node": inner[0]["node"] if inner else None,
             "nodes": len(main["nodes"])}
+
+
+def _at_edge(n, main):
+    """A float->int QUANTIZE of a model input or an int->float DEQUANTIZE of a model output:
+    these stay on the CPU without cutting the graph (the quantised body between them maps)."""
+    if n["op"] == "QUANTIZE":
+        return bool(n["inputs"]) and n["inputs"][0] in main.get("inputs", ())
+    if n["op"] == "DEQUANTIZE":
+        return bool(n["outputs"]) and n["outputs"][0] in main.get("outputs", ())
+    return False
 
 
 def _edgetpu_reasons(n, tensors, const_value):
@@ -315,9 +329,13 @@ def edgetpu_lines(e, limit=12):
     if all("dtype" in x["kinds"] for x in u) and len(u) == e["nodes"]:
         lines.append(f"none of its {e['nodes']} nodes: the model is not int8/uint8-quantised "
                      "(ember convert --quantize int8)")
+    elif e["first_unsupported_node"] is None:
+        lines.append(f"{e['nodes'] - len(u)} of {e['nodes']} nodes can map; the float<->int8 "
+                     f"conversions at the model's inputs/outputs ({len(u)} nodes) stay on the CPU")
     else:
+        first = next(x for x in u if x["node"] == e["first_unsupported_node"])
         lines.append(f"{len(u)} of {e['nodes']} nodes cannot map; the compiler stops at node "
-                     f"{e['first_unsupported_node']} ({u[0]['op']}), later nodes run on the CPU")
+                     f"{first['node']} ({first['op']}), later nodes run on the CPU")
     off_list = sorted({x["op"] for x in u if "op" in x["kinds"]})
     if off_list:
         lines.append("ops not on the Edge TPU's list: " + ", ".join(off_list))

@@ -11,10 +11,13 @@ The JSON document (``--json``) has these keys, stable from version 1 on:
   unsupported_ops: [op names Ember's core cannot run]
 Added within version 1 (new keys only; nothing above changes):
   edgetpu: {compatible, nodes, first_unsupported_node, ops: [op names],
-            unsupported: [{node, op, reasons: [str], kinds: [str]}]}
+            unsupported: [{node, op, reasons: [str], kinds: [str], at_edge: bool}]}
       kinds name the rule each node breaks: "op" (not on the list), "dtype"
       (not int8/uint8-quantised), "dynamic", "rank" (size > 1 outside the 3
-      innermost dimensions), "limit" (the op's documented limits);
+      innermost dimensions), "limit" (the op's documented limits); at_edge
+      marks a float->int QUANTIZE of a model input or int->float DEQUANTIZE
+      of a model output, which stays on the CPU without cutting the graph
+      (first_unsupported_node skips those);
       the nodes an Edge TPU could not take, by Coral's documented rules
       (see ember/cli/compat.py); the compiler maps nodes up to the first one
       it cannot take, so later ones run on the CPU too without ``-a``.
