@@ -209,3 +209,53 @@ def test_conv_int8_no_bias_vs_tflm():
     rng = np.random.default_rng(14)
     m, ins = conv_model(rng, "int8", [1, 5, 5, 3], 4, 3, 3, bias=False)
     assert_matches_reference(m, ins, use_litert_ref=False)
+
+
+# ---- DEPTHWISE_CONV_2D ------------------------------------------------------------
+
+def dw_model(rng, dtype, in_shape, dm, KH, KW, *, stride=(1, 1), dil=(1, 1), padding="SAME",
+             act="NONE", per_channel=True):
+    b = ModelBuilder()
+    s_in, z_in, s_out, z_out = act_scales(dtype)
+    N, H, W, C = in_shape
+    OC = C * dm
+    x = b.input("x", in_shape, dtype, quant=dict(scale=[s_in], zero_point=[z_in]))
+    w, ws = qweights(rng, b, "w", (1, KH, KW, OC), dtype, per_channel and dtype != "uint8", 3, OC,
+                     w_zp=5 if dtype == "uint8" else 0)
+    bias = qbias(rng, b, "b", OC, dtype, s_in, ws)
+    def osz(n, k, st, d):
+        ek = (k - 1) * d + 1
+        return (n + st - 1) // st if padding == "SAME" else (n - ek + st) // st
+    OH, OW = osz(H, KH, stride[0], dil[0]), osz(W, KW, stride[1], dil[1])
+    y = b.tensor("y", [N, OH, OW, OC], dtype, quant=dict(scale=[out_scale(s_out, KH * KW)], zero_point=[z_out]))
+    b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], options=("DepthwiseConv2DOptions", {
+        "padding": padding, "stride_h": stride[0], "stride_w": stride[1], "depth_multiplier": dm,
+        "dilation_h_factor": dil[0], "dilation_w_factor": dil[1], "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [qdata(rng, in_shape, dtype)]
+
+
+DW_CASES = [
+    ([1, 6, 6, 4], 1, 3, 3, (1, 1), (1, 1), "SAME"),
+    ([2, 7, 5, 3], 2, 3, 3, (2, 2), (1, 1), "SAME"),
+    ([1, 9, 9, 16], 1, 5, 3, (1, 2), (2, 1), "VALID"),
+    ([1, 8, 8, 2], 3, 2, 2, (2, 1), (1, 1), "VALID"),
+    ([1, 10, 10, 5], 1, 3, 3, (1, 1), (2, 3), "SAME"),
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+@pytest.mark.parametrize("case", range(len(DW_CASES)))
+def test_depthwise(dtype, case):
+    in_shape, dm, KH, KW, st, dil, pad = DW_CASES[case]
+    rng = np.random.default_rng(100 + case)
+    m, ins = dw_model(rng, dtype, in_shape, dm, KH, KW, stride=st, dil=dil, padding=pad)
+    check(m, ins, dtype)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+def test_depthwise_activation_per_tensor(act, dtype):
+    rng = np.random.default_rng(21)
+    m, ins = dw_model(rng, dtype, [1, 5, 5, 6], 2, 3, 3, act=act, per_channel=False)
+    check(m, ins, dtype)

@@ -10,9 +10,16 @@
  * innermost fast path (dm == 1): interior pixels of each output row run
  * the vectorised row kernel of gemm_kernels.inc (generic or AVX2), border
  * pixels a bounds-checked loop; output rows are split across threads.
+ *
+ * Quantised (conv_q.h: arithmetic and checks): int8 (per-channel or
+ * per-tensor symmetric weights), uint8 legacy, int16x8, any depth
+ * multiplier. dwq_rows_task keeps one accumulator per output channel of a
+ * pixel (int32, wrapping like TFLite's; int64 for int16 with an int64 bias),
+ * adds each in-bounds tap channels-innermost, then requantises.
  */
 #include <string.h>
 
+#include "conv_q.h"
 #include "gemm.h"
 
 typedef struct dw_shape {
@@ -55,7 +62,83 @@ typedef struct dw_data {
     int pack_slot;           /* scratch for packing non-constant weights, or -1 */
     int tasks;
     ember_pbuf zeros_mem, wpack_mem;
+    int quant;
+    ember_convq q;
+    int acc_slot;            /* per task: OC accumulators */
 } dw_data;
+
+typedef struct dwq_task {
+    const dw_data *d;
+    const void *in, *filter, *bias;
+    void *out;
+    char *acc;
+} dwq_task;
+
+/* Adds one tap (input pixel xp, weights wp, both channels-innermost) into
+ * the accumulators; output channel oc reads input channel oc / dm. */
+static void dwq_tap32(const dw_shape *s, const ember_convq *q, const void *xp, const void *wp,
+                      uint32_t *acc) {
+    const int32_t zp = q->in_zp, wzp = q->w_zp;
+    if (q->type == EMBER_TensorType_INT8) {
+        const int8_t *x = (const int8_t *)xp, *w = (const int8_t *)wp;
+        if (s->dm == 1) {
+            for (int32_t c = 0; c < s->OC; c++) acc[c] += (uint32_t)((x[c] - zp) * w[c]);
+            return;
+        }
+        for (int32_t c = 0; c < s->OC; c++) acc[c] += (uint32_t)((x[c / s->dm] - zp) * w[c]);
+    } else if (q->type == EMBER_TensorType_UINT8) {
+        const uint8_t *x = (const uint8_t *)xp, *w = (const uint8_t *)wp;
+        for (int32_t c = 0; c < s->OC; c++)
+            acc[c] += (uint32_t)((x[c / s->dm] - zp) * (w[c] - wzp));
+    } else {   /* int16 with an int32 bias: TFLite accumulates in int32 */
+        const int16_t *x = (const int16_t *)xp;
+        const int8_t *w = (const int8_t *)wp;
+        for (int32_t c = 0; c < s->OC; c++) acc[c] += (uint32_t)(x[c / s->dm] * w[c]);
+    }
+}
+
+static void dwq_tap64(const dw_shape *s, const void *xp, const void *wp, int64_t *acc) {
+    const int16_t *x = (const int16_t *)xp;
+    const int8_t *w = (const int8_t *)wp;
+    for (int32_t c = 0; c < s->OC; c++) acc[c] += (int64_t)x[c / s->dm] * w[c];
+}
+
+static void dwq_rows_task(void *varg, int task, int n_tasks) {
+    const dwq_task *t = (const dwq_task *)varg;
+    const dw_data *d = t->d;
+    const dw_shape *s = &d->s;
+    const ember_convq *q = &d->q;
+    const size_t esz = q->type == EMBER_TensorType_INT16 ? 2 : 1;
+    const int64_t rows = (int64_t)s->N * s->OH;
+    const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
+    uint32_t *acc32 = (uint32_t *)(t->acc + (size_t)task * s->OC * sizeof(int64_t));
+    int64_t *acc64 = (int64_t *)acc32;
+    for (int64_t r = r0; r < r1; r++) {
+        const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
+        for (int32_t ox = 0; ox < s->OW; ox++) {
+            if (q->acc64) memset(acc64, 0, sizeof(int64_t) * (size_t)s->OC);
+            else memset(acc32, 0, sizeof(uint32_t) * (size_t)s->OC);
+            for (int32_t ky = 0; ky < s->KH; ky++) {
+                const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                if (iy < 0 || iy >= s->H) continue;
+                for (int32_t kx = 0; kx < s->KW; kx++) {
+                    const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                    if (ix < 0 || ix >= s->W) continue;
+                    const char *xp = (const char *)t->in +
+                                     ((((size_t)n * s->H + iy) * s->W + ix) * s->C) * esz;
+                    const char *wp = (const char *)t->filter + ((size_t)ky * s->KW + kx) * s->OC;
+                    if (q->acc64) dwq_tap64(s, xp, wp, acc64);
+                    else dwq_tap32(s, q, xp, wp, acc32);
+                }
+            }
+            const size_t ob = (((size_t)n * s->OH + oy) * s->OW + ox) * s->OC;
+            for (int32_t c = 0; c < s->OC; c++)
+                ember_q_store(t->out, q->type, ob + c,
+                              ember_convq_finish(q, q->acc64 ? acc64[c] : (int64_t)(int32_t)acc32[c],
+                                                 t->bias, c));
+        }
+    }
+}
 
 typedef struct dw_task {
     const dw_data *d;
@@ -151,10 +234,11 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && f && y, "DEPTHWISE_CONV_2D: missing input, filter or output");
-    if (x->type != EMBER_TensorType_FLOAT32 || f->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32))
+    d->quant = x->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && (f->type != EMBER_TensorType_FLOAT32 ||
+        (b && b->type != EMBER_TensorType_FLOAT32)))
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "DEPTHWISE_CONV_2D: only float32 is supported (input %s, filter %s)",
+                          "DEPTHWISE_CONV_2D: a float32 input needs float32 filter and bias (input %s, filter %s)",
                           ember_type_name(x->type), ember_type_name(f->type));
     EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4,
                  "DEPTHWISE_CONV_2D: input and filter must be 4-D");
@@ -182,13 +266,24 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
                                       EMBER_DepthwiseConv2DOptions_dilation_h_factor, 1);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
                                        EMBER_DepthwiseConv2DOptions_fused_activation_function, 0);
-    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->OC};
     EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
 
     d->path = ember_kernel_path();
+    if (d->quant) {
+        ember_convq_spec sp = {"DEPTHWISE_CONV_2D", s->OC, 3, 0, 0, 0};
+        EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
+        const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
+        int nt = ember_num_threads(ctx);
+        if (nt < 1 || work < 2.0e5) nt = 1;
+        if ((int64_t)nt > (int64_t)s->N * s->OH) nt = (int)((int64_t)s->N * s->OH);
+        d->tasks = nt < 1 ? 1 : nt;
+        d->acc_slot = ember_request_scratch(ctx, node, (size_t)d->tasks * s->OC * sizeof(int64_t));
+        return d->acc_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    }
     if (s->dm != 1 || s->KH > 16 || s->KW > 16) d->path = EMBER_PATH_REF;
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
     /* Interior columns: ox*sw - pw >= 0 and ox*sw - pw + (KW-1)*dw <= W-1. */
@@ -229,6 +324,13 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *f = ember_input(ctx, node, 1);
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->quant) {
+        dwq_task qt = {d, x->data, f->data, b ? b->data : NULL, y->data,
+                       (char *)node->scratch[d->acc_slot]};
+        if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dwq_rows_task, &qt);
+        else dwq_rows_task(&qt, 0, 1);
+        return EMBER_OK;
+    }
     if (d->path == EMBER_PATH_REF) {
         depthwise_ref_f32(&d->s, (const float *)x->data, (const float *)f->data,
                           b ? (const float *)b->data : NULL, (float *)y->data);
