@@ -1,6 +1,16 @@
 """ember convert SRC -o OUT.tflite [--quantize MODE] [--calibration FILE] [--input-type T] [--output-type T]"""
+import argparse
 import os
 import sys
+
+from ember.progress import progress
+
+EXAMPLES = """examples:
+  ember convert examples/demo_model.tflite -o demo.tflite
+  ember convert model.keras -o model.tflite
+  ember convert model.onnx -o model.tflite --input-shape input=1,3,224,224
+  ember convert model.tflite -o model_int8.tflite --quantize int8 --calibration samples.npy
+"""
 
 
 def add_parser(sub):
@@ -8,7 +18,8 @@ def add_parser(sub):
                        description="Converts SRC to a .tflite flatbuffer. Sources: .tflite today "
                                    "(read, re-optimised, re-written); .keras, .h5 and .onnx arrive with "
                                    "the converter's frontends. Quantisation flags are accepted and "
-                                   "routed to ember.convert.")
+                                   "routed to ember.convert.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", help="the source model")
     p.add_argument("-o", "--output", required=True, help="the .tflite file to write")
     p.add_argument("--quantize", choices=["dynamic", "float16", "int8", "int16x8"],
@@ -51,11 +62,13 @@ def run(args):
     import warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", _quant_warning())
-        data = ember.convert(args.source, output=args.output, quantize=args.quantize,
-                             calibration=args.calibration, input_type=args.input_type,
-                             output_type=args.output_type, input_shapes=_shapes(args.input_shape) or None,
-                             calibration_method=args.calibration_method,
-                             strict_int8=args.strict_int8, report=args.report)
+        with progress(desc=f"converting {os.path.basename(args.source)}"):    # a spinner after 1 s
+            data = ember.convert(args.source, output=args.output, quantize=args.quantize,
+                                 calibration=args.calibration, input_type=args.input_type,
+                                 output_type=args.output_type,
+                                 input_shapes=_shapes(args.input_shape) or None,
+                                 calibration_method=args.calibration_method,
+                                 strict_int8=args.strict_int8, report=args.report)
     for w in caught:        # quantisation fallbacks: one line each, not Python's warning format
         print(f"ember convert: warning: {w.message}", file=sys.stderr)
     print(f"wrote {args.output} ({len(data):,} bytes) from {args.source} "
