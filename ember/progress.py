@@ -28,6 +28,10 @@ __all__ = ["progress", "Progress", "enabled_for"]
 
 _SPIN = "|/-\\"
 _WIDTH = 30
+# Bars open now, outermost first. Only the innermost draws: a conversion's spinner
+# gives way to the calibration bar inside it, and comes back when that closes.
+_open = []
+_open_lock = threading.Lock()
 
 
 def enabled_for(stream):
@@ -74,6 +78,7 @@ class Progress:
     def __iter__(self):
         if self.iterable is None:
             raise TypeError("progress() without an iterable: use it as a context manager")
+        self._register()
         try:
             for item in self.iterable:
                 yield item
@@ -81,7 +86,14 @@ class Progress:
         finally:
             self.close()
 
+    def _register(self):
+        with _open_lock:
+            if self.enabled and not self._closed and self not in _open:
+                self._start = time.monotonic()      # the delay counts from when the work starts
+                _open.append(self)
+
     def __enter__(self):
+        self._register()
         # Without steps to redraw on, a blocking call would freeze the bar: tick from a thread.
         if self.enabled and self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, name="ember-progress", daemon=True)
@@ -104,6 +116,9 @@ class Progress:
             return
         self._closed = True
         self._stop.set()
+        with _open_lock:
+            if self in _open:
+                _open.remove(self)
         if self._ticker is not None and self._ticker is not threading.current_thread():
             self._ticker.join(timeout=1.0)
         with self._lock:
@@ -134,7 +149,7 @@ class Progress:
         return f"{head}{spin}{steps} {_clock(elapsed)}"
 
     def _draw(self, now):
-        if now - self._start < self.delay:
+        if now - self._start < self.delay or (_open and _open[-1] is not self):
             return
         with self._lock:
             if self._closed:
