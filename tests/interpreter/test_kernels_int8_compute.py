@@ -259,3 +259,44 @@ def test_depthwise_activation_per_tensor(act, dtype):
     rng = np.random.default_rng(21)
     m, ins = dw_model(rng, dtype, [1, 5, 5, 6], 2, 3, 3, act=act, per_channel=False)
     check(m, ins, dtype)
+
+
+# ---- AVERAGE_POOL_2D / MAX_POOL_2D --------------------------------------------------
+
+def pool_model(rng, op, dtype, in_shape, fh, fw, stride, padding, act="NONE"):
+    b = ModelBuilder()
+    s_in, z_in, _, _ = act_scales(dtype)
+    q = dict(scale=[s_in], zero_point=[z_in])
+    x = b.input("x", in_shape, dtype, quant=q)
+    N, H, W, C = in_shape
+    def osz(n, k, st):
+        return (n + st - 1) // st if padding == "SAME" else (n - k + st) // st
+    y = b.tensor("y", [N, osz(H, fh, stride[0]), osz(W, fw, stride[1]), C], dtype, quant=q)
+    b.op(op, [x], [y], options=("Pool2DOptions", {"padding": padding, "stride_h": stride[0],
+         "stride_w": stride[1], "filter_height": fh, "filter_width": fw, "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [qdata(rng, in_shape, dtype)]
+
+
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+@pytest.mark.parametrize("geom", [((1, 6, 6, 3), 2, 2, (2, 2), "VALID"), ((2, 7, 5, 4), 3, 3, (2, 1), "SAME"),
+                                  ((1, 5, 5, 8), 5, 5, (1, 1), "VALID"), ((1, 9, 4, 2), 3, 2, (3, 2), "SAME")])
+@pytest.mark.parametrize("act", ["NONE", "RELU6"])
+def test_pool(op, dtype, geom, act):
+    shape, fh, fw, st, pad = geom
+    rng = np.random.default_rng(fh * 10 + fw)
+    m, ins = pool_model(rng, op, dtype, list(shape), fh, fw, st, pad, act)
+    check(m, ins, dtype)
+
+
+def test_pool_rescale_refused():
+    b = ModelBuilder()
+    x = b.input("x", [1, 4, 4, 1], "int8", quant=dict(scale=[0.1], zero_point=[0]))
+    y = b.tensor("y", [1, 2, 2, 1], "int8", quant=dict(scale=[0.2], zero_point=[0]))
+    b.op("MAX_POOL_2D", [x], [y], options=("Pool2DOptions", {"padding": "VALID", "stride_h": 2,
+         "stride_w": 2, "filter_height": 2, "filter_width": 2}))
+    b.output(y)
+    it = ember.Interpreter(model_content=b.build())
+    with pytest.raises(ember.EmberError, match="quantization differ"):
+        it.allocate_tensors()

@@ -6,16 +6,23 @@
  * the image; the average divides by the number of in-bounds elements
  * (TFLite's behaviour). Channels are innermost, so the plain loops below
  * vectorise; they are both the reference and the production path.
+ *
+ * Quantised int8, uint8 and int16 (input and output quantisation must be
+ * equal, as TFLite assumes: pooling never rescales): the average is the
+ * integer sum divided by the count, rounded half away from zero; both ops
+ * clamp to the fused activation's quantised range.
  */
 #include <math.h>
 #include <string.h>
 
 #include "ember_kernel.h"
+#include "quant_common.h"
 
 typedef struct pool_shape {
     int32_t N, H, W, C, OH, OW, FH, FW;
     int32_t stride_h, stride_w, pad_h, pad_w;
     float lo, hi;
+    int32_t type, qlo, qhi;
 } pool_shape;
 
 /* Window rows/cols [y0,y1) x [x0,x1) of output pixel (oy, ox). */
@@ -81,6 +88,49 @@ static void max_pool_f32(const pool_shape *s, const float *in, float *out) {
     }
 }
 
+static int32_t pool_load(const void *d, int32_t type, size_t i) {
+    switch (type) {
+    case EMBER_TensorType_INT8: return ((const int8_t *)d)[i];
+    case EMBER_TensorType_UINT8: return ((const uint8_t *)d)[i];
+    default: return ((const int16_t *)d)[i];
+    }
+}
+
+static void pool_store(void *d, int32_t type, size_t i, int32_t v) {
+    switch (type) {
+    case EMBER_TensorType_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
+    case EMBER_TensorType_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
+    default: ((int16_t *)d)[i] = (int16_t)v; break;
+    }
+}
+
+/* Quantised pooling (is_max selects the op); sums fit int32 for any window
+ * of int16 values up to 65536 elements, so prepare caps the window there. */
+static void pool_q(const pool_shape *s, int is_max, const void *in, void *out) {
+    const int32_t C = s->C;
+    for (int32_t n = 0; n < s->N; n++)
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++) {
+                int32_t y0, y1, x0, x1;
+                pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
+                const int32_t count = (y1 - y0) * (x1 - x0);
+                const size_t ob = (((size_t)n * s->OH + oy) * s->OW + ox) * C;
+                for (int32_t c = 0; c < C; c++) {
+                    int32_t acc = is_max ? INT32_MIN : 0;
+                    for (int32_t y = y0; y < y1; y++)
+                        for (int32_t x = x0; x < x1; x++) {
+                            const int32_t v = pool_load(in, s->type, (((size_t)n * s->H + y) * s->W + x) * C + c);
+                            if (is_max) acc = v > acc ? v : acc;
+                            else acc += v;
+                        }
+                    if (!is_max)
+                        acc = count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    acc = acc < s->qlo ? s->qlo : (acc > s->qhi ? s->qhi : acc);
+                    pool_store(out, s->type, ob + c, acc);
+                }
+            }
+}
+
 static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
     pool_shape *s = (pool_shape *)node->data;
     EMBER_ENSURE(ctx, s != NULL, "POOL_2D: no op data");
@@ -89,9 +139,22 @@ static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0);
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && y, "POOL_2D: missing input or output");
-    if (x->type != EMBER_TensorType_FLOAT32)
-        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "POOL_2D: only float32 is supported (got %s)",
+    s->type = x->type;
+    if (x->type != EMBER_TensorType_FLOAT32 && x->type != EMBER_TensorType_INT8 &&
+        x->type != EMBER_TensorType_UINT8 && x->type != EMBER_TensorType_INT16)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "POOL_2D: %s input is not supported",
                           ember_type_name(x->type));
+    EMBER_ENSURE(ctx, y->type == x->type, "POOL_2D: output type %s differs from input type %s",
+                 ember_type_name(y->type), ember_type_name(x->type));
+    if (x->type != EMBER_TensorType_FLOAT32) {
+        EMBER_CHECK(ember_quant_require(ctx, x, "POOL_2D", "input"));
+        EMBER_CHECK(ember_quant_require(ctx, y, "POOL_2D", "output"));
+        if (fabsf(x->q.scale[0] - y->q.scale[0]) > 1.0e-6f || x->q.zero_point[0] != y->q.zero_point[0])
+            return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                              "POOL_2D: input and output quantization differ (scale %g/%g, zero point "
+                              "%d/%d); pooling does not rescale", (double)x->q.scale[0],
+                              (double)y->q.scale[0], (int)x->q.zero_point[0], (int)y->q.zero_point[0]);
+    }
     EMBER_ENSURE(ctx, x->ndim == 4, "POOL_2D: input must be 4-D");
     s->N = x->dims[0]; s->H = x->dims[1]; s->W = x->dims[2]; s->C = x->dims[3];
     const int pad = (int)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
@@ -106,7 +169,10 @@ static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
                                    EMBER_Pool2DOptions_filter_height, 0);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_Pool2DOptions,
                                        EMBER_Pool2DOptions_fused_activation_function, 0);
-    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    if (x->type == EMBER_TensorType_FLOAT32) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    else EMBER_CHECK((ember_status)ember_act_range_quant(ctx, act, y, &s->qlo, &s->qhi));
+    EMBER_ENSURE(ctx, x->type == EMBER_TensorType_FLOAT32 || (int64_t)s->FH * s->FW <= 65536,
+                 "POOL_2D: a %dx%d window is too large for a quantized sum", (int)s->FH, (int)s->FW);
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->FH, s->stride_h, 1, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->FW, s->stride_w, 1, &s->OW, &s->pad_w));
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->C};
@@ -118,6 +184,11 @@ static void *pool_init(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status avg_eval(ember_context *ctx, ember_node *node) {
+    const pool_shape *s = (const pool_shape *)node->data;
+    if (s->type != EMBER_TensorType_FLOAT32) {
+        pool_q(s, 0, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_OK;
+    }
     average_pool_f32((const pool_shape *)node->data,
                      (const float *)ember_input(ctx, node, 0)->data,
                      (float *)ember_output(ctx, node, 0)->data);
@@ -125,6 +196,11 @@ static ember_status avg_eval(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status max_eval(ember_context *ctx, ember_node *node) {
+    const pool_shape *s = (const pool_shape *)node->data;
+    if (s->type != EMBER_TensorType_FLOAT32) {
+        pool_q(s, 1, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_OK;
+    }
     max_pool_f32((const pool_shape *)node->data, (const float *)ember_input(ctx, node, 0)->data,
                  (float *)ember_output(ctx, node, 0)->data);
     return EMBER_OK;
