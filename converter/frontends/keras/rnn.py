@@ -134,7 +134,7 @@ def gru(c):
             if h is None:
                 rz = rr = rh = None
             else:
-                rz, rr, _ = _split(c, _recur_part(c, h, rk[:, :2 * units], "zr", t), 2, f"rgates{t}")
+                rz, rr = _split(c, _recur_part(c, h, rk[:, :2 * units], "zr", t), 2, f"rgates{t}")
         z = c.act(xz if rz is None else e.binary("ADD", xz, rz, c.out(f"/zs{t}")), ract, c.out(f"/z{t}"))
         r = c.act(xr if rr is None else e.binary("ADD", xr, rr, c.out(f"/rs{t}")), ract, c.out(f"/r{t}"))
         if reset_after:

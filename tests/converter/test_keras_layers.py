@@ -1,0 +1,134 @@
+"""Keras frontend, layer by layer: one small model per layer/option family, converted from
+all three sources (in-memory keras.Model, .keras saved by Keras, legacy .h5) and run in
+Ember and LiteRT against Keras' own predict (torch backend) as the oracle."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import need
+from oracle import assert_close, ember as run_ember, litert
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "keras_fixtures"))
+import cases as K  # noqa: E402
+
+RTOL = 1e-4
+SOURCES = ("memory", "keras", "h5")
+
+
+def _keras():
+    try:
+        import keras
+    except ImportError:
+        keras = None
+    need(keras is not None, "keras is not installed")
+    return keras
+
+
+def _litert_available():
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _predict(model, xs):
+    want = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    return [np.asarray(w) for w in (want if isinstance(want, (list, tuple)) else [want])]
+
+
+@pytest.fixture(scope="module", params=list(K.CASES))
+def case(request, tmp_path_factory):
+    _keras()
+    model, xs = K.CASES[request.param]()
+    K.randomize(model)
+    d = tmp_path_factory.mktemp(request.param)
+    paths = {"memory": model, "keras": d / "m.keras", "h5": d / "m.h5"}
+    model.save(paths["keras"])
+    model.save(paths["h5"])
+    return request.param, paths, xs, _predict(model, xs)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_layer_family(case, source):
+    import ember
+    name, paths, xs, want = case
+    data = ember.convert(paths[source])
+    runs = [("ember", run_ember)]
+    need(_litert_available(), "ai-edge-litert is not installed")
+    runs.append(("litert", litert))
+    for who, run in runs:
+        got = run(data, xs)
+        assert len(got) == len(want), f"{name}/{source}/{who}: {len(got)} outputs, want {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_close(g, w, rtol=RTOL, what=f"{name} from {source}, {who}, output {i}")
+
+
+def test_files_convert_without_keras_or_tensorflow(case):
+    """Reading a .keras or .h5 file must not import keras or tensorflow."""
+    name, paths, xs, _ = case
+    if name != "sequential":
+        pytest.skip("checked once, on the sequential model")
+    code = ("import sys, ember\n"
+            f"for p in ({str(paths['keras'])!r}, {str(paths['h5'])!r}):\n"
+            "    assert ember.convert(p)[4:8] == b'TFL3'\n"
+            "bad = [m for m in ('keras', 'tensorflow') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    env = dict(os.environ)
+    env.pop("KERAS_BACKEND", None)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+# ---- errors ---------------------------------------------------------------------------
+def test_unsupported_layer_names_class_layer_and_index():
+    keras = _keras()
+    import ember
+    from ember.converter.ir import ConversionError
+    x = keras.Input((4, 4, 4, 2), name="vol")
+    y = keras.layers.Conv3D(2, 2, name="my_conv3d")(keras.layers.Activation("relu")(x))
+    m = keras.Model(x, y)
+    with pytest.raises(ConversionError, match=r"layer 2 'my_conv3d' \(Conv3D\).*Conv3D"):
+        ember.convert(m)
+
+
+def test_unsupported_keras_op_is_named():
+    keras = _keras()
+    import ember
+    from ember.converter.ir import ConversionError
+    x = keras.Input((4,), name="x")
+    m = keras.Model(x, keras.ops.cumsum(x, axis=-1))
+    with pytest.raises(ConversionError, match=r"Cumsum"):
+        ember.convert(m)
+
+
+def test_unknown_dim_asks_for_input_shapes(tmp_path):
+    keras = _keras()
+    import ember
+    from ember.converter.ir import ConversionError
+    x = keras.Input((None, 6), name="seq")
+    m = keras.Model(x, keras.layers.Dense(3, activation="relu")(x))
+    K.randomize(m)
+    with pytest.raises(ConversionError, match=r"'seq'.*dimension 1.*input_shapes"):
+        ember.convert(m)
+    xs = [np.random.default_rng(0).standard_normal((1, 5, 6)).astype(np.float32)]
+    data = ember.convert(m, input_shapes={"seq": (1, 5, 6)})
+    assert_close(run_ember(data, xs)[0], _predict(m, xs)[0], rtol=RTOL)
+
+
+def test_not_a_keras_file(tmp_path):
+    import ember
+    from ember.converter.ir import ConversionError
+    p = tmp_path / "x.h5"
+    p.write_bytes(b"not hdf5 at all")
+    with pytest.raises(ConversionError, match="x.h5"):
+        ember.convert(p)
+    p = tmp_path / "x.keras"
+    p.write_bytes(b"PK\x05\x06" + b"\0" * 18)     # an empty zip archive
+    with pytest.raises(ConversionError, match="config.json"):
+        ember.convert(p)
