@@ -145,3 +145,119 @@ def test_binary_errors():
     sqd16 = binary_model("SQUARED_DIFFERENCE", "int16", None, None, (4,), (4,), q(0.1), q(0.1),
                          q(0.1))
     refused(sqd16, [], "int8 only")
+
+
+# ---- activations -----------------------------------------------------------------
+
+def unary_model(op, dtype, shape, qx, qy, options=None, out_dtype=None):
+    b = ModelBuilder()
+    x = b.input("x", list(shape), dtype, quant=qx)
+    y = b.tensor("y", list(shape), out_dtype or dtype, quant=qy)
+    b.op(op, [x], [y], options=options)
+    b.output(y)
+    return b.build()
+
+
+def all_values(dtype):
+    """Every value of an 8-bit type, or a sweep of int16 with both ends."""
+    i = INFO[dtype]
+    if dtype == "int16":
+        v = np.concatenate([np.arange(-32768, 32768, 113), [32767, -1, 0, 1]])
+        return v.astype(np.int16).reshape(1, -1)
+    return np.arange(i.min, i.max + 1).astype(dtype).reshape(2, -1)
+
+
+IN_Q = {"int8": [(0.1, 3), (0.03, -20), (0.5, 127)], "uint8": [(0.1, 128), (0.04, 10)],
+        "int16": [(2.0 ** -12, 0), (1.0 / 3000, 0), (0.001, 0), (2.0 ** -11, 0)]}
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_logistic_tanh(op, dtype):
+    if dtype == "int16":
+        qy = q(2.0 ** -15)
+    elif op == "LOGISTIC":
+        qy = q(1 / 256, -128 if dtype == "int8" else 0)
+    else:
+        qy = q(1 / 128, 0 if dtype == "int8" else 128)
+    x = all_values(dtype)
+    for s, z in IN_Q[dtype]:
+        model = unary_model(op, dtype, x.shape, q(s, z), qy)
+        check(model, [x], dtype)
+
+
+def test_logistic_output_params_refused():
+    refused(unary_model("LOGISTIC", "int8", (4,), q(0.1), q(1 / 128, -128)), [], "1/256")
+    refused(unary_model("TANH", "int16", (4,), q(2.0 ** -12), q(2.0 ** -14)), [], "2\\^-15")
+    refused(unary_model("LOGISTIC", "int16", (4,), q(2.0 ** -12, 5), q(2.0 ** -15)), [],
+            "zero point must be 0")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+@pytest.mark.parametrize("op", ["RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1"])
+def test_relu_family(op, dtype):
+    if dtype == "int16" and op in ("RELU_N1_TO_1", "RELU_0_TO_1"):
+        refused(unary_model(op, dtype, (4,), q(0.001), q(0.001)), [], "does not support")
+        return
+    if op == "RELU_0_TO_1":
+        pytest.importorskip("tflite_micro")  # TFLM lacks it; LiteRT only below
+    x = all_values(dtype)
+    rng = np.random.default_rng(11)
+    for k in range(4):
+        s_in = float(rng.uniform(0.005, 0.1)) / (256 if dtype == "int16" else 1)
+        s_out = s_in * float(rng.uniform(0.5, 2.0)) if k else s_in
+        zi = 0 if dtype == "int16" else int(rng.integers(INFO[dtype].min, INFO[dtype].max))
+        zo = 0 if dtype == "int16" else int(rng.integers(INFO[dtype].min, INFO[dtype].max))
+        zo = zo if k else zi
+        model = unary_model(op, dtype, x.shape, q(s_in, zi), q(s_out, zo))
+        # TFLite Micro has no RELU_0_TO_1 or RELU_N1_TO_1, and its RELU6
+        # clamps the raw input without rescaling (assuming equal input and
+        # output quantisation), so it is consulted only when they are equal.
+        tflm_ok = op == "RELU" or (op == "RELU6" and k == 0)
+        check(model, [x], dtype, use_tflm=tflm_ok)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+def test_leaky_relu(dtype):
+    x = all_values(dtype)
+    sym = dtype == "int16"
+    for alpha, s_in, s_out, zi, zo in [(0.2, 0.05, 0.04, 5, -3), (-0.5, 0.02, 0.03, -40, 10),
+                                       (1.5, 0.1, 0.1, 0, 0), (0.01, 0.3, 0.2, 100, -100)]:
+        if sym:
+            s_in, s_out, zi, zo = s_in / 256, s_out / 256, 0, 0
+        if dtype == "uint8":
+            zi, zo = zi + 128, zo + 128
+        model = unary_model("LEAKY_RELU", dtype, x.shape, q(s_in, zi), q(s_out, zo),
+                            options=("LeakyReluOptions", {"alpha": alpha}))
+        check(model, [x], dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_hard_swish(dtype):
+    x = all_values(dtype)
+    off = 128 if dtype == "uint8" else 0
+    for s_in, zi, s_out, zo in [(0.05, 0, 0.03, -50), (0.1, 30, 0.05, 10), (0.02, -100, 0.02, -128),
+                                (0.6, 5, 0.5, 0)]:
+        model = unary_model("HARD_SWISH", dtype, x.shape, q(s_in, zi + off), q(s_out, zo + off))
+        check(model, [x], dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu(dtype, approximate):
+    x = all_values(dtype)
+    qs = {"int8": [(0.05, 3, 0.03, -60)], "uint8": [(0.05, 128, 0.03, 60)],
+          "int16": [(0.0004, 0, 0.0003, 0)]}[dtype]
+    for s_in, zi, s_out, zo in qs:
+        model = unary_model("GELU", dtype, x.shape, q(s_in, zi), q(s_out, zo),
+                            options=("GeluOptions", {"approximate": approximate}))
+        check(model, [x], dtype, use_tflm=False)  # TFLite Micro has no GELU
+
+
+def test_elu_int8():
+    # LiteRT's BUILTIN_REF resolver has no ELU (and its default kernel is not
+    # a reference), so TFLite Micro alone is the oracle.
+    x = all_values("int8")
+    for s_in, zi, s_out, zo in [(0.05, 3, 0.03, 20), (0.1, -100, 0.04, 0)]:
+        model = unary_model("ELU", "int8", x.shape, q(s_in, zi), q(s_out, zo))
+        assert_matches_reference(model, [x], use_litert_ref=False)
