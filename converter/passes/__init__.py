@@ -5,6 +5,8 @@ that works on every subgraph and never changes what the model computes.
 ``optimize`` runs them in rounds until none changes anything (bounded), then
 fills every tensor's shape from the C core's prepare (``shapes``).
 """
+import warnings
+
 from ember.converter.ir import ConversionError
 
 from . import (batchnorm, dce, dedup, fold_constants, fuse_activation, remove_identity,
@@ -35,6 +37,45 @@ if layout is not None and hasattr(layout, "run"):
 infer_shapes = shapes.infer_shapes
 
 
+def _snapshot(model):
+    """Everything a pass may rewrite, by reference (arrays are never changed in place)."""
+    graphs = []
+    for g in model.subgraphs:
+        ops = [(op, op.type, list(op.inputs), list(op.outputs), dict(op.options), op.options_table,
+                op.version) for op in g.ops]
+        tensors = [(t, t.name, t.shape, t.data, t.dtype, t.quant) for t in g.tensors()]
+        graphs.append((g, list(g.inputs), list(g.outputs), ops, tensors))
+    return list(model.subgraphs), graphs
+
+
+def _restore(model, snap):
+    model.subgraphs, graphs = snap
+    for g, ins, outs, ops, tensors in graphs:
+        g.inputs, g.outputs = ins, outs
+        g.ops = [op for op, *_ in ops]
+        for op, type_, inputs, outputs, options, table, version in ops:
+            op.type, op.inputs, op.outputs, op.options = type_, inputs, outputs, options
+            op.options_table, op.version = table, version
+        for t, name, shape, data, dtype, quant in tensors:
+            t.name, t.shape, t.data, t.dtype, t.quant = name, shape, data, dtype, quant
+
+
+def _guarded(name, run, model):
+    """Runs one pass; a pass that fails unexpectedly is undone (and reported) rather than
+    leaving a half-rewritten graph. ConversionError (the user's model is at fault) propagates."""
+    snap = _snapshot(model)
+    try:
+        return bool(run(model))
+    except ConversionError:
+        _restore(model, snap)
+        raise
+    except Exception as e:      # a bug in a pass must not cost the user a conversion
+        _restore(model, snap)
+        warnings.warn(f"optimisation pass {name!r} failed and was skipped "
+                      f"({type(e).__name__}: {e}); please report it", RuntimeWarning, stacklevel=3)
+        return False
+
+
 def optimize(model, *, passes=None, max_rounds=MAX_ROUNDS):
     """Runs the passes to a fixed point (at most ``max_rounds`` rounds), then shape inference.
 
@@ -49,7 +90,7 @@ def optimize(model, *, passes=None, max_rounds=MAX_ROUNDS):
     for _ in range(max_rounds):
         changed = False
         for name, run in chosen:
-            changed |= bool(run(model))     # passes keep execution order valid
+            changed |= _guarded(name, run, model)
         if not changed:
             break
     shapes.infer_shapes(model)

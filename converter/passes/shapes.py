@@ -3,8 +3,10 @@
 Rather than re-implementing every op's shape rule in Python (a second copy
 that could disagree with the kernels), the graph is written as a .tflite,
 loaded in ``ember.Interpreter`` and allocated: each kernel's prepare computes
-its outputs' shapes, which are read back. Unknown dims of the inputs (batch)
-are found by preparing twice, at 1 and at 2: dims that follow are unknown.
+its outputs' shapes, which are read back. An unknown batch (the first dim of an
+input) is found by preparing twice, at 1 and at 2: dims that follow it are
+unknown. Other unknown input dims cannot be probed reliably (a stride-32
+network maps 1, 2 and 3 pixels all to 1), so the user must give them.
 
 Tensors are matched back by name; names are made unique for the trial write
 (frontends may repeat names; the writer keeps them as given).
@@ -18,6 +20,7 @@ from ember.errors import EmberError
 
 _NODE = re.compile(r"^(?:subgraph (\d+) )?node (\d+) \(([^)]*)\): ")
 _MEM_DYNAMIC = 3
+_UNSUPPORTED = re.compile(r"is not registered|is not supported by Ember")
 
 
 def run(model):
@@ -33,19 +36,27 @@ def infer_shapes(model):
     from ember import _ember
     from ember.interpreter import Interpreter
 
-    for g in model.subgraphs:
-        for t in g.inputs:
-            if t.shape is None:
-                raise ConversionError(
-                    f"input {t.name!r} of {g.name!r} has an unknown shape; give it, e.g. "
-                    f"input_shapes={{{t.name!r}: (1, 224, 224, 3)}} (CLI: --input-shape "
-                    f"{t.name}=1,224,224,3)")
-    data, names = _trial_bytes(model)
     entry = sorted({0} | {s.subgraph for s in model.signatures})
-    first = _prepared(Interpreter, data, model, entry, batch=1)
+    entry_inputs = [t for sg in entry for t in model.subgraphs[sg].inputs]
+    for t in entry_inputs:
+        if t.shape is None or any(d is None for d in t.shape[1:]):
+            if t.shape is not None and _all_known(model):
+                return False    # e.g. a .tflite with dynamic image size: its own shapes stand
+            raise ConversionError(
+                f"input {t.name!r} has an unknown {'shape' if t.shape is None else 'dimension'} "
+                f"{'' if t.shape is None else list(t.shape)}; give its shape, e.g. "
+                f"input_shapes={{{t.name!r}: (1, 224, 224, 3)}} (CLI: --input-shape "
+                f"{t.name}=1,224,224,3)")
+    data, names = _trial_bytes(model)
+    try:
+        first = _prepared(Interpreter, data, model, entry, batch=1)
+    except ConversionError as e:
+        if e.args and _UNSUPPORTED.search(str(e)) and _all_known(model):
+            return False    # an op only other runtimes run (a custom op): the file's shapes stand
+        raise
     dims1 = _read(_ember, first, model, names)
     dims2 = None
-    if any(d is None for g in model.subgraphs for t in g.inputs for d in t.shape):
+    if any(t.shape and t.shape[0] is None for t in entry_inputs):
         try:
             second = _prepared(Interpreter, data, model, entry, batch=2)
             dims2 = _read(_ember, second, model, names)
@@ -55,10 +66,10 @@ def infer_shapes(model):
     if dynamic:
         _shapes_by_running(_ember, first, model, names, dims1, dynamic)
     changed = False
+    fixed = {id(t) for t in entry_inputs}
     for g in model.subgraphs:
-        inputs = {id(t) for t in g.inputs}
         for t in g.tensors():
-            if t.is_const or id(t) in inputs or t not in dims1:
+            if t.is_const or id(t) in fixed or t not in dims1:
                 continue
             d1, mem = dims1[t]
             if mem == _MEM_DYNAMIC:
@@ -74,6 +85,10 @@ def infer_shapes(model):
                 t.shape = new
                 changed = True
     return changed
+
+
+def _all_known(model):
+    return all(t.shape is not None for g in model.subgraphs for t in g.tensors())
 
 
 def _trial_bytes(model):

@@ -124,3 +124,14 @@ def test_control_flow_bodies_get_shapes_too():
     m.subgraphs.append(body)
     shapes.infer_shapes(m)
     assert (mid.shape, by.shape, y.shape) == ((3, 2), (3, 2), (3, 2))
+
+
+def test_an_unknown_non_batch_dim_asks_for_input_shapes_unless_the_file_has_all_shapes():
+    n = Net()
+    x = n.input((1, None, 3), name="seq")
+    y = n.op("RELU", [x], None)
+    n.output(y)
+    with pytest.raises(ir.ConversionError, match=r"input 'seq' has an unknown dimension .*input_shapes="):
+        shapes.infer_shapes(n.model)
+    y.shape = (1, None, 3)
+    assert not shapes.infer_shapes(n.model)

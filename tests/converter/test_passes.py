@@ -162,3 +162,33 @@ def test_every_pass_module_has_run():
     import importlib
     for name, _ in passes.PIPELINE:
         assert callable(importlib.import_module(f"ember.converter.passes.{name}").run)
+
+
+def test_a_failing_pass_is_undone_and_reported(monkeypatch):
+    def broken(model):
+        g = model.main
+        g.ops[0].type = "EXP"                     # half a rewrite ...
+        g.ops[0].inputs = []
+        raise KeyError("bug")                     # ... then a crash
+
+    monkeypatch.setattr(passes, "PIPELINE", [("broken", broken)])
+    n = Net()
+    x = n.input((2,))
+    n.output(n.op("ABS", [x], (2,)))
+    with pytest.warns(RuntimeWarning, match="'broken' failed"):
+        passes.optimize(n.model)
+    (op,) = n.model.main.ops
+    assert op.type == "ABS" and op.inputs == [x]
+
+
+def test_an_op_only_other_runtimes_know_keeps_the_files_shapes():
+    n = Net()
+    x = n.input((2, 3))
+    y = ir.Tensor("y", np.float32, shape=(2, 3))
+    n.g.add("CUSTOM", [x], [y], custom_code="SomebodyElsesOp", custom_options=b"")
+    n.output(n.op("ABS", [y], (2, 3)))
+    passes.optimize(n.model)
+    assert write(n.model)
+    y.shape = None                                # unknown: nobody can infer it
+    with pytest.raises(ir.ConversionError, match="CUSTOM producing 'y'.*SomebodyElsesOp"):
+        passes.optimize(n.model)
