@@ -85,7 +85,7 @@ class _Pass:
     def consumers(self, t):
         seen, out = set(), []
         for op in self.users.get(id(t), []):
-            if id(op) not in seen and id(op) in self.live:
+            if id(op) not in seen and id(op) in self.live and any(i is t for i in op.inputs):
                 seen.add(id(op))
                 out.append(op)
         return out
@@ -209,10 +209,11 @@ class _Pass:
     def push(self, t, perm, c):
         r = len(perm)
         inv = _inverse(perm)
-        rule = _rule(c, r)
+        rule = _rule(c, perm)
         if rule is None:
             return False
-        data_pos, out_perm, rewrite = rule
+        data_pos, markers, rewrite = rule
+        out_perm = _resolve(markers, c, perm)
         y = t.outputs[0]
         new_inputs = list(c.inputs)
         to_insert, before, seen = [], 0, set()
@@ -326,16 +327,21 @@ def _no_rewrite(p, c, ins, perm, inv):
     pass
 
 
-def _rule(c, r):
+def _rule(c, perm):
+    """(data input positions, output perm markers, rewrite) for pushing ``perm`` below c."""
     t = c.type
+    r = len(perm)
     if t in _UNARY:
-        return [0], [None if False else _P], _no_rewrite
+        return [0], [_P], _no_rewrite
     if t in _NARY:
         if any(o.shape is not None and len(o.shape) != r for o in c.outputs):
             return None
         return list(range(len(c.inputs))), [_P], _no_rewrite
     if t in ("SOFTMAX", "LOG_SOFTMAX", "L2_NORMALIZATION"):
-        return [0], [_P], _last_axis_fixed
+        # These work on the last axis: only a transpose that keeps it last passes.
+        if perm[-1] != r - 1:
+            return None
+        return [0], [_P], _no_rewrite
     if t == "CONCATENATION":
         return list(range(len(c.inputs))), [_P], _axis_option
     if t == "GATHER":
@@ -378,13 +384,9 @@ def _rule(c, r):
     return None
 
 
-# Marker values in the output-perm list, resolved in _resolve.
+# Output-perm markers: the pushed perm itself, or what is left of it after a reduction.
 _P = "P"
 _REDUCED = "REDUCED"
-
-
-def _last_axis_fixed(p, c, ins, perm, inv):
-    pass
 
 
 def _axis_option(p, c, ins, perm, inv):
@@ -447,12 +449,3 @@ def _resolve(rule, c, perm):
     return out
 
 
-_rule_raw = _rule
-
-
-def _rule(c, r):  # noqa: F811 - wraps the table above with marker resolution
-    res = _rule_raw(c, r)
-    if res is None:
-        return None
-    data_pos, outs, rewrite = res
-    return data_pos, outs, rewrite
