@@ -88,21 +88,31 @@ class Percentile(_Sampled):
 
 
 class MSE(_Sampled):
-    GRID = np.linspace(0.3, 1.0, 36)
+    """Coordinate search: the upper end over shrinkings of max with the lower end fixed,
+    then the lower end likewise, twice (ranges are often lopsided, e.g. after ReLU)."""
+    GRID = np.geomspace(0.02, 1.0, 40)
+
+    def _err(self, x, lo, hi, dtype):
+        q = activation_quant(lo, hi, dtype)
+        return float(np.mean((dequantize_values(quantize_values(x, q, dtype), q) - x) ** 2))
 
     def range(self, dtype=np.int8):
-        v = self._vals
-        if v.size == 0 or self.lo >= self.hi:
+        if self._vals.size == 0 or self.lo >= self.hi:
             return self.lo, self.hi
-        best, best_err = (self.lo, self.hi), np.inf
-        x = v.astype(np.float64)
-        for a in self.GRID:
-            lo, hi = self.lo * a, self.hi * a
-            q = activation_quant(lo, hi, dtype)
-            err = float(np.mean((dequantize_values(quantize_values(x, q, dtype), q) - x) ** 2))
-            if err < best_err - 1e-15 * max(1.0, abs(best_err)):
-                best, best_err = (lo, hi), err
-        return best
+        x = self._vals.astype(np.float64)
+        lo, hi = self.lo, self.hi
+        best = self._err(x, lo, hi, dtype)
+        for _ in range(2):
+            for side in ("hi", "lo"):
+                edge = self.hi if side == "hi" else self.lo
+                if edge == 0:
+                    continue
+                for a in self.GRID:
+                    cand = (lo, edge * a) if side == "hi" else (edge * a, hi)
+                    e = self._err(x, *cand, dtype)
+                    if e < best:
+                        best, (lo, hi) = e, cand
+        return lo, hi
 
 
 def make(method):
