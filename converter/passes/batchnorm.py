@@ -27,37 +27,41 @@ _MOVABLE = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 def run(model):
     changed = False
     for g in model.subgraphs:
-        while _fold_one(g):
-            changed = True
+        uses = Uses(g)
+        for op in list(g.ops):
+            while uses.alive(op) and _fold_next(g, uses, op):
+                pass                  # x*s then +c: the same op absorbs both
+        changed |= uses.commit()
     return changed
 
 
-def _fold_one(g):
-    uses = Uses(g)
-    for op in g.ops:
-        if op.type not in WEIGHTED or activation(op) != "NONE" or not op.outputs:
-            continue
-        wi, bi, axis = WEIGHTED[op.type]
-        y = op.outputs[0]
-        w = op.inputs[wi] if len(op.inputs) > wi else None
-        b = op.inputs[bi] if len(op.inputs) > bi else None
-        if not (is_float(y) and is_float(w) and w.is_const) or (b is not None and not (is_float(b) and b.is_const)):
-            continue
-        readers = uses.readers_of(y)
-        if len(readers) != 1 or not uses.sole_reader(y, readers[0]):
-            continue
-        nxt = readers[0]
-        vec = _channel_vector(nxt, y, w.data.shape[axis])
-        if vec is None:
-            continue
-        kind, v = vec
-        _apply(g, uses, op, kind, v, wi, bi, axis)
-        if activation(nxt) != "NONE":
-            op.options["fused_activation_function"] = activation(nxt)
-        op.outputs = [nxt.outputs[0]]
-        g.remove_op(nxt)
-        return True
-    return False
+def _fold_next(g, uses, op):
+    """Folds the MUL/ADD/SUB reading ``op``'s output into ``op``; True if it did."""
+    if op.type not in WEIGHTED or activation(op) != "NONE" or not op.outputs:
+        return False
+    wi, bi, axis = WEIGHTED[op.type]
+    y = op.outputs[0]
+    w = op.inputs[wi] if len(op.inputs) > wi else None
+    b = op.inputs[bi] if len(op.inputs) > bi else None
+    if not (is_float(y) and is_float(w) and w.is_const):
+        return False
+    if b is not None and not (is_float(b) and b.is_const):
+        return False
+    readers = uses.readers_of(y)
+    if len(readers) != 1 or not uses.sole_reader(y, readers[0]):
+        return False
+    nxt = readers[0]
+    vec = _channel_vector(nxt, y, w.data.shape[axis])
+    if vec is None:
+        return False
+    kind, v = vec
+    _apply(g, uses, op, kind, v, wi, bi, axis)
+    if activation(nxt) != "NONE":
+        op.options["fused_activation_function"] = activation(nxt)
+    out = nxt.outputs[0]
+    uses.remove(nxt)
+    uses.set_outputs(op, [out])
+    return True
 
 
 def _channel_vector(nxt, y, channels):
@@ -99,23 +103,23 @@ def _apply(g, uses, op, kind, v, wi, bi, axis):
     if kind == "mul":
         shape = [1] * w.data.ndim
         shape[axis] = channels
-        op.inputs[wi] = _new_const(g, uses, w, op, (w.data * v.reshape(shape)).astype(np.float32))
+        uses.set_input(op, wi, _new_const(g, uses, w, op, (w.data * v.reshape(shape)).astype(np.float32)))
         if b is not None:
-            op.inputs[bi] = _new_const(g, uses, b, op, (b.data * v).astype(np.float32))
+            uses.set_input(op, bi, _new_const(g, uses, b, op, (b.data * v).astype(np.float32)))
         return
     if b is None:
-        bias = ir.Tensor(g.unique_name(f"{op.outputs[0].name}/bias"), np.float32, data=v.astype(np.float32))
+        bias = ir.Tensor(uses.fresh_name(f"{op.outputs[0].name}/bias"), np.float32, data=v.astype(np.float32))
         while len(op.inputs) <= bi:
             op.inputs.append(None)
-        op.inputs[bi] = bias
+        uses.set_input(op, bi, bias)
         if op.type == "TRANSPOSE_CONV":
             op.version = max(op.version, 3)       # the bias input arrived in version 3
         return
-    op.inputs[bi] = _new_const(g, uses, b, op, (b.data + v).astype(np.float32))
+    uses.set_input(op, bi, _new_const(g, uses, b, op, (b.data + v).astype(np.float32)))
 
 
 def _new_const(g, uses, old, op, value):
     """A constant replacing ``old`` in ``op``; keeps old's name when nothing else reads it."""
     others = [r for r in uses.readers_of(old) if r is not op] or uses.n_readers(old) > len(uses.readers_of(old))
-    name = g.unique_name(f"{old.name}_folded") if others else old.name
+    name = uses.fresh_name(f"{old.name}_folded") if others else old.name
     return ir.Tensor(name, np.float32, data=value)

@@ -46,12 +46,16 @@ def has_side_effects(op):
 
 
 class Uses:
-    """Who reads each tensor of a graph (built once per rewrite step; cheap)."""
+    """Who reads and who writes each tensor of a graph, kept up to date by the
+    rewrites below, so a pass makes many rewrites in one sweep (rebuilding
+    this per rewrite would make passes quadratic in the graph's size).
+    Removed ops leave ``graph.ops`` at ``commit()``."""
 
     def __init__(self, graph):
         self.graph = graph
         self.readers = {}
         self.producer = {}
+        self.removed = set()
         for op in graph.ops:
             for t in op.inputs:
                 if t is not None:
@@ -76,6 +80,69 @@ class Uses:
     def producer_of(self, t):
         return self.producer.get(id(t))
 
+    def alive(self, op):
+        return id(op) not in self.removed
+
+    def fresh_name(self, base):
+        """A tensor name not yet in the graph (Graph.unique_name rescans the graph per call)."""
+        if not hasattr(self, "_names"):
+            self._names = {t.name for t in self.graph.tensors()}
+        name, i = base, 0
+        while name in self._names:
+            i += 1
+            name = f"{base}_{i}"
+        self._names.add(name)
+        return name
+
+    # ---- rewrites (graph and index together) ------------------------------
+    def set_input(self, op, index, new):
+        old = op.inputs[index]
+        if old is not None:
+            self.readers[id(old)].remove(op)
+        op.inputs[index] = new
+        if new is not None:
+            self.readers.setdefault(id(new), []).append(op)
+
+    def set_inputs(self, op, inputs):
+        for t in op.inputs:
+            if t is not None:
+                self.readers[id(t)].remove(op)
+        op.inputs = list(inputs)
+        for t in op.inputs:
+            if t is not None:
+                self.readers.setdefault(id(t), []).append(op)
+
+    def set_outputs(self, op, outputs):
+        for t in op.outputs:
+            if self.producer.get(id(t)) is op:
+                del self.producer[id(t)]
+        op.outputs = list(outputs)
+        for t in op.outputs:
+            self.producer[id(t)] = op
+
+    def replace_reads(self, old, new):
+        """Every op reading ``old`` reads ``new`` (graph outputs are left alone)."""
+        for op in self.readers.pop(id(old), []):
+            op.inputs = [new if i is old else i for i in op.inputs]
+            self.readers.setdefault(id(new), []).append(op)
+
+    def remove(self, op):
+        for t in op.inputs:
+            if t is not None:
+                self.readers[id(t)].remove(op)
+        for t in op.outputs:
+            if self.producer.get(id(t)) is op:
+                del self.producer[id(t)]
+        self.removed.add(id(op))
+
+    def commit(self):
+        """Drops removed ops from the graph; True if there were any."""
+        if not self.removed:
+            return False
+        self.graph.ops = [op for op in self.graph.ops if id(op) not in self.removed]
+        self.removed = set()
+        return True
+
 
 def same_quant(a, b):
     qa, qb = a.quant, b.quant
@@ -89,7 +156,7 @@ def is_float(t):
     return t is not None and t.dtype == np.float32 and t.quant is None
 
 
-def bypass(graph, op, src, dst):
+def bypass(uses, op, src, dst):
     """Removes ``op`` whose output ``dst`` equals its input ``src`` element for element.
 
     Readers of ``dst`` read ``src``; if ``dst`` is a graph output (its name and
@@ -98,16 +165,15 @@ def bypass(graph, op, src, dst):
     """
     if src.dtype != dst.dtype or not same_quant(src, dst):
         return False
-    uses = Uses(graph)
     if id(dst) not in uses.outputs:
-        graph.replace_uses(dst, src)
-        graph.remove_op(op)
+        uses.remove(op)
+        uses.replace_reads(dst, src)
         return True
     prod = uses.producer_of(src)
     if prod is None or id(src) in uses.io or src.is_const or len(uses.readers_of(src)) != 1:
         return False
-    prod.outputs = [dst if o is src else o for o in prod.outputs]
-    graph.remove_op(op)
+    uses.remove(op)
+    uses.set_outputs(prod, [dst if o is src else o for o in prod.outputs])
     return True
 
 

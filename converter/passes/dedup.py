@@ -68,25 +68,21 @@ def _op_key(op):
 
 
 def merge_ops(g):
-    changed = False
-    progress = True
-    while progress:
-        progress = False
-        uses = Uses(g)
-        seen = {}
-        for op in g.ops:
-            if has_side_effects(op):
-                continue
-            try:
-                key = _op_key(op)
-            except TypeError:
-                continue        # an option value we cannot compare: leave the op alone
-            keep = seen.setdefault(key, op)
-            if keep is op or any(id(t) in uses.io for t in op.outputs):
-                continue
-            for old, new in zip(op.outputs, keep.outputs):
-                g.replace_uses(old, new)
-            g.remove_op(op)
-            progress = changed = True
-            break
-    return changed
+    # One forward sweep: once a duplicate's readers read the kept op, their own
+    # keys (computed later in the sweep) already see it, so chains merge too.
+    uses = Uses(g)
+    seen = {}
+    for op in list(g.ops):
+        if has_side_effects(op):
+            continue
+        try:
+            key = _op_key(op)
+        except TypeError:
+            continue        # an option value we cannot compare: leave the op alone
+        keep = seen.setdefault(key, op)
+        if keep is op or any(id(t) in uses.io for t in op.outputs):
+            continue
+        uses.remove(op)
+        for old, new in zip(op.outputs, keep.outputs):
+            uses.replace_reads(old, new)
+    return uses.commit()

@@ -31,7 +31,6 @@ def run(model):
 
 
 def _fold_graph(g):
-    changed = False
     uses = Uses(g)
     for op in list(g.ops):
         if not _foldable(op, uses):
@@ -41,9 +40,8 @@ def _fold_graph(g):
             continue
         for t, v in zip(op.outputs, values):
             set_const(t, v)
-        g.remove_op(op)
-        changed = True
-    return changed
+        uses.remove(op)
+    return uses.commit()
 
 
 def _foldable(op, uses):

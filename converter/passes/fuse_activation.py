@@ -28,15 +28,14 @@ def run(model):
     changed = False
     for g in model.subgraphs:
         changed |= _clips(g)
-        while _fuse_one(g):
-            changed = True
+        changed |= _fuse(g)
     return changed
 
 
-def _fuse_one(g):
+def _fuse(g):
     uses = Uses(g)
-    for act in g.ops:
-        if act.type not in ACTIVATION_OPS or len(act.inputs) != 1 or len(act.outputs) != 1:
+    for act in list(g.ops):
+        if not uses.alive(act) or act.type not in ACTIVATION_OPS or len(act.inputs) != 1 or len(act.outputs) != 1:
             continue
         x, y = act.inputs[0], act.outputs[0]
         prod = uses.producer_of(x) if x is not None else None
@@ -49,10 +48,9 @@ def _fuse_one(g):
         if prod.type == "TRANSPOSE_CONV":
             prod.version = max(prod.version, 4)     # its fused activation arrived in version 4
         prod.options["fused_activation_function"] = ACTIVATION_OPS[act.type]
-        prod.outputs = [y]
-        g.remove_op(act)
-        return True
-    return False
+        uses.remove(act)
+        uses.set_outputs(prod, [y])
+    return uses.commit()
 
 
 # ---- clip patterns ------------------------------------------------------
@@ -78,11 +76,11 @@ def _bound(op, uses):
 
 
 def _clips(g):
-    changed = False
     uses = Uses(g)
+    changed = False
     for op in list(g.ops):
-        inner = _bound(op, uses)
-        if inner is None or op not in g.ops:
+        inner = _bound(op, uses) if uses.alive(op) else None
+        if inner is None:
             continue
         x, v = inner
         lo = hi = None
@@ -106,13 +104,14 @@ def _clips(g):
                                           hi if op.type == "MINIMUM" else None)
         if kind is None:
             continue
-        last = outer_op or op
-        op.type, op.inputs, op.outputs, op.options = kind, [x], [last.outputs[0]], {}
-        op.options_table, op.version = None, 1
+        out = (outer_op or op).outputs[0]
         if outer_op is not None:
-            g.remove_op(outer_op)
-        uses = Uses(g)
+            uses.remove(outer_op)
+        op.type, op.options, op.options_table, op.version = kind, {}, None, 1
+        uses.set_inputs(op, [x])
+        uses.set_outputs(op, [out])
         changed = True
+    uses.commit()
     return changed
 
 

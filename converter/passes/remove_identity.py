@@ -17,14 +17,13 @@ from .common import Uses, activation, bypass, same_quant
 def run(model):
     changed = False
     for g in model.subgraphs:
-        progress = True
-        while progress:
-            progress = False
-            for op in list(g.ops):
-                pair = _identity(op, g)
-                if pair is not None and bypass(g, op, *pair):
-                    progress = changed = True
-                    break
+        uses = Uses(g)
+        for op in list(g.ops):          # one sweep: a chain of no-ops goes front to back
+            if uses.alive(op):
+                pair = _identity(op, uses)
+                if pair is not None:
+                    bypass(uses, op, *pair)
+        changed |= uses.commit()
     return changed
 
 
@@ -43,7 +42,7 @@ def _const(t):
     return None if t is None or not t.is_const else t.data
 
 
-def _identity(op, g):
+def _identity(op, uses):
     """(input, output) when ``op`` is a no-op, else None."""
     if len(op.outputs) != 1 or not op.inputs or op.inputs[0] is None:
         return None
@@ -52,7 +51,7 @@ def _identity(op, g):
     x, y = op.inputs[0], op.outputs[0]
     t = op.type
     if t == "QUANTIZE" and x.dtype != y.dtype:
-        return _requantize_pair(op, g)
+        return _requantize_pair(op, uses)
     if x.dtype != y.dtype or not same_quant(x, y):
         return None
     if t == "QUANTIZE" and _same_shape(x, y):
@@ -106,10 +105,10 @@ def _neutral(op, x, y):
     return None
 
 
-def _requantize_pair(op, g):
+def _requantize_pair(op, uses):
     """QUANTIZE(DEQUANTIZE(q)) to q's own type and parameters is q."""
     x, y = op.inputs[0], op.outputs[0]
-    prod = Uses(g).producer_of(x)
+    prod = uses.producer_of(x)
     if prod is None or prod.type != "DEQUANTIZE" or not prod.inputs or prod.inputs[0] is None:
         return None
     q = prod.inputs[0]

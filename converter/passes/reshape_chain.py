@@ -19,8 +19,7 @@ CHAIN = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 def run(model):
     changed = False
     for g in model.subgraphs:
-        while _collapse_one(g):
-            changed = True
+        changed |= _collapse(g)
     return changed
 
 
@@ -31,10 +30,11 @@ def _target(t):
     return np.array([-1 if d is None else d for d in t.shape], np.int32)
 
 
-def _collapse_one(g):
+def _collapse(g):
     uses = Uses(g)
-    for op in g.ops:
-        if op.type not in CHAIN or len(op.outputs) != 1 or not op.inputs or op.inputs[0] is None:
+    changed = False
+    for op in list(g.ops):
+        if not uses.alive(op) or op.type not in CHAIN or len(op.outputs) != 1 or not op.inputs or op.inputs[0] is None:
             continue
         x, y = op.inputs[0], op.outputs[0]
         shape = _target(y)
@@ -49,10 +49,11 @@ def _collapse_one(g):
         if not chained and not dynamic_shape:
             continue
         src = prev.inputs[0] if chained else x
-        const = ir.Tensor(g.unique_name(f"{y.name}/shape"), np.int32, data=shape)
-        op.type, op.inputs, op.options = "RESHAPE", [src, const], {}
-        op.options_table, op.version = None, 1
+        const = ir.Tensor(uses.fresh_name(f"{y.name}/shape"), np.int32, data=shape)
         if chained:
-            g.remove_op(prev)
-        return True
-    return False
+            uses.remove(prev)
+        op.type, op.options, op.options_table, op.version = "RESHAPE", {}, None, 1
+        uses.set_inputs(op, [src, const])
+        changed = True
+    uses.commit()
+    return changed
