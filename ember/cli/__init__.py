@@ -10,7 +10,7 @@ bars on stderr, only on a terminal (ember.progress). ``--debug`` and
 import argparse
 import sys
 
-from ember.cli import bench_cmd, boards_cmd, convert_cmd, inspect_cmd, run_cmd
+from ember.cli import bench_cmd, boards_cmd, convert_cmd, inspect_cmd, micro_cmd, run_cmd
 from ember.cli import style
 
 EXAMPLES = """examples:
@@ -37,6 +37,7 @@ def build_parser():
     inspect_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
     boards_cmd.add_parser(sub)
+    micro_cmd.add_parser(sub)
     _common_options(sub)
     return p
 
