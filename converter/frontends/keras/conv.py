@@ -315,10 +315,10 @@ def zero_pad2d(c, x, suffix=""):
 
 
 @register("ZeroPadding1D")
-def zero_pad1d(c):
-    x = c.x
+@spatial(1)
+def zero_pad1d(c, x, suffix=""):
     p = _pairs(c.get("padding", 1), 1)
-    return c.e.pad(x, [(0, 0), p[0], (0, 0)], c.out())
+    return c.e.pad(x, [(0, 0), p[0], (0, 0)], c.out(suffix))
 
 
 @register("Cropping2D")

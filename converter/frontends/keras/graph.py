@@ -113,7 +113,8 @@ class Walker:
             seen.add(id(t))
             fixed.append(t)
         g.outputs = fixed
-        self.model.default_signature()
+        # no signature set here: the writer derives serving_default from the final graph, so
+        # passes that replace an output tensor cannot leave a stale signature behind
         return self.model
 
     # ---- models ------------------------------------------------------------

@@ -72,10 +72,14 @@ def conv2d_channels_first():
     import keras
     from keras import layers as L
     x = keras.Input((3, 8, 7), name="x")
-    m = _each(x, [L.Conv2D(4, 3, padding="same", data_format="channels_first"),
-                  L.MaxPooling2D(2, data_format="channels_first"),
-                  L.GlobalAveragePooling2D(data_format="channels_first")], "conv2d_nchw")
-    return m, [_x(2, 3, 8, 7)]
+    s = keras.Input((3, 9), name="s")
+    cf = {"data_format": "channels_first"}
+    outs = [L.Conv2D(4, 3, padding="same", **cf)(x), L.MaxPooling2D(2, **cf)(x),
+            L.GlobalAveragePooling2D(**cf)(x), L.DepthwiseConv2D(3, **cf)(x),
+            L.ZeroPadding2D(1, **cf)(x), L.Cropping2D(1, **cf)(x), L.UpSampling2D(2, **cf)(x),
+            L.Flatten(**cf)(x), L.Conv1D(2, 3, **cf)(s), L.AveragePooling1D(2, **cf)(s),
+            L.GlobalMaxPooling1D(**cf)(s), L.ZeroPadding1D(2, **cf)(s)]
+    return _model([x, s], outs, "conv2d_nchw"), [_x(2, 3, 8, 7), _x(2, 3, 9, seed=9)]
 
 
 def conv1d():
@@ -176,7 +180,8 @@ def reshaping():
             L.ZeroPadding2D(((1, 2), (0, 1)))(x), L.ZeroPadding2D(1)(x), L.ZeroPadding1D((2, 1))(s),
             L.Cropping2D(((1, 0), (2, 1)))(x), L.Cropping1D((1, 2))(s),
             L.UpSampling2D((2, 3))(x), L.UpSampling2D(2, interpolation="bilinear")(x),
-            L.UpSampling1D(3)(s), L.Resizing(7, 9)(x), L.Resizing(8, 12, interpolation="nearest")(x),
+            L.UpSampling1D(3)(s), L.Resizing(7, 9)(x), L.Resizing(8, 12, interpolation="nearest")(x), L.Resizing(3, 4)(x),
+            L.Resizing(2, 3, interpolation="nearest")(x),
             L.RepeatVector(3)(L.Flatten()(s))]
     return _model([x, s], outs, "reshaping"), [_x(2, 4, 6, 2), _x(2, 6, 3, seed=6)]
 
