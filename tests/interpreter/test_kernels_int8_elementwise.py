@@ -261,3 +261,76 @@ def test_elu_int8():
     for s_in, zi, s_out, zo in [(0.05, 3, 0.03, 20), (0.1, -100, 0.04, 0)]:
         model = unary_model("ELU", "int8", x.shape, q(s_in, zi), q(s_out, zo))
         assert_matches_reference(model, [x], use_litert_ref=False)
+
+
+# ---- data movement ---------------------------------------------------------------
+
+def movement_model(op, dtype, shape, out_shape, consts=(), options=None, qx=None, qy=None):
+    qx = qx or q(0.05, 3 if dtype != "int16" else 0)
+    qy = qy or qx
+    b = ModelBuilder()
+    x = b.input("x", list(shape), dtype, quant=qx)
+    ins = [x] + [b.const(f"c{i}", c, quant=cq) for i, (c, cq) in enumerate(consts)]
+    y = b.tensor("y", list(out_shape), dtype, quant=qy)
+    b.op(op, ins, [y], options=options)
+    b.output(y)
+    return b.build()
+
+
+I32 = lambda *v: np.array(v, np.int32)  # noqa: E731
+MOVES = [
+    ("TRANSPOSE", (2, 3, 4), (4, 2, 3), [(I32(2, 0, 1), None)], None),
+    ("RESHAPE", (2, 3, 4), (6, 4), [(I32(6, 4), None)], None),
+    ("PAD", (2, 3, 4), (2, 5, 7), [(np.array([[0, 0], [1, 1], [2, 1]], np.int32), None)], None),
+    ("SPACE_TO_BATCH_ND", (1, 4, 3, 2), (4, 3, 2, 2),
+     [(I32(2, 2), None), (np.array([[0, 2], [1, 0]], np.int32), None)], None),
+    ("DEPTH_TO_SPACE", (1, 2, 3, 8), (1, 4, 6, 2), [], ("DepthToSpaceOptions", {"block_size": 2})),
+    ("SLICE", (3, 4, 5), (2, 2, 3), [(I32(1, 1, 2), None), (I32(2, 2, 3), None)], None),
+]
+
+
+# LiteRT has no int16 SPACE_TO_BATCH_ND / DEPTH_TO_SPACE to compare with.
+@pytest.mark.parametrize("case,dtype", [(c, d) for c in range(len(MOVES)) for d in ("int8", "int16")
+                                        if d == "int8" or MOVES[c][0] not in
+                                        ("SPACE_TO_BATCH_ND", "DEPTH_TO_SPACE")])
+def test_data_movement(case, dtype):
+    op, shape, out_shape, consts, options = MOVES[case]
+    model = movement_model(op, dtype, shape, out_shape, consts, options)
+    # TFLite Micro pads SPACE_TO_BATCH_ND with 0 rather than the zero point
+    # (LiteRT uses the zero point, i.e. real 0), so only LiteRT is consulted.
+    check(model, [rand_q(np.random.default_rng(case), dtype, shape)], dtype,
+          use_tflm=op != "SPACE_TO_BATCH_ND")
+
+
+def test_padv2_constant_and_concat():
+    rng = np.random.default_rng(12)
+    qq = q(0.05, -7)
+    model = movement_model("PADV2", "int8", (2, 3), (4, 4),
+                           [(np.array([[1, 1], [0, 1]], np.int32), None),
+                            (np.array([9], np.int8), qq)], qx=qq)
+    check(model, [rand_q(rng, "int8", (2, 3))])
+    bad = movement_model("PADV2", "int8", (2, 3), (4, 4),
+                         [(np.array([[1, 1], [0, 1]], np.int32), None),
+                          (np.array([9], np.int8), q(0.1, -7))], qx=qq)
+    refused(bad, [], "constant value quantisation")
+    b = ModelBuilder()
+    x1 = b.input("x1", [2, 3], "int8", quant=qq)
+    x2 = b.input("x2", [2, 2], "int8", quant=qq)
+    y = b.tensor("y", [2, 5], "int8", quant=qq)
+    b.op("CONCATENATION", [x1, x2], [y], options=("ConcatenationOptions", {"axis": 1}))
+    b.output(y)
+    check(b.build(), [rand_q(rng, "int8", (2, 3)), rand_q(rng, "int8", (2, 2))])
+
+
+def test_pack_needs_equal_quantisation():
+    b = ModelBuilder()
+    x1 = b.input("x1", [3], "int8", quant=q(0.05, 1))
+    x2 = b.input("x2", [3], "int8", quant=q(0.07, 1))
+    y = b.tensor("y", [2, 3], "int8", quant=q(0.05, 1))
+    b.op("PACK", [x1, x2], [y], options=("PackOptions", {"values_count": 2, "axis": 0}))
+    b.output(y)
+    refused(b.build(), [], "PACK: an input's quantisation")
+    bad = movement_model("SPACE_TO_BATCH_ND", "int8", (1, 4, 4, 1), (4, 2, 2, 1),
+                         [(I32(2, 2), None), (np.zeros((2, 2), np.int32), None)],
+                         qx=q(0.05, 3), qy=q(0.05, 4))
+    refused(bad, [], "SPACE_TO_BATCH_ND: input quantisation")

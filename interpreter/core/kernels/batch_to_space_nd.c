@@ -7,6 +7,7 @@
  * be positive, crops/paddings non-negative; SPACE_TO_BATCH pads with zero
  * (the zero point for quantised types). Any fixed-size element type. */
 #include "shape_common.h"
+#include "quant_elementwise.h"
 
 typedef struct bs_geo {
     int m;                               /* spatial dimensions */
@@ -133,6 +134,11 @@ static ember_status bs_prepare(ember_context *ctx, ember_node *node, int to_batc
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && bs && cp && y, "%s: missing input or output", name);
     EMBER_ENSURE(ctx, x->type == y->type, "%s: input and output types differ", name);
+    /* As TFLite: values move unchanged, so quantisation must match, and
+     * int16 is symmetric. */
+    EMBER_CHECK(ember_qe_check_same(ctx, x, y, name, "input"));
+    if (x->type == EMBER_TensorType_INT16 && x->q.count)
+        EMBER_CHECK(ember_qe_check_zp0(ctx, x, name, "input"));
     EMBER_ENSURE(ctx, bs->ndim == 1 && shp_is_index_type(bs->type) &&
                           shp_is_index_type(cp->type),
                  "%s: block_shape must be 1-D int32/int64", name);

@@ -2,6 +2,7 @@
  * int32/int64 scalar or 1-element; negative counts from the end of the
  * output, i.e. axis + rank + 1). */
 #include "shape_common.h"
+#include "quant_elementwise.h"
 
 static ember_status resize_output(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0);
@@ -28,6 +29,7 @@ static ember_status prepare(ember_context *ctx, ember_node *node) {
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && ax && y, "EXPAND_DIMS: missing input or output");
     EMBER_ENSURE(ctx, x->type == y->type, "EXPAND_DIMS: input and output types differ");
+    EMBER_CHECK(ember_qe_check_same(ctx, x, y, "EXPAND_DIMS", "input"));
     EMBER_ENSURE(ctx, shp_is_index_type(ax->type), "EXPAND_DIMS: axis must be int32/int64");
     size_t es;
     EMBER_CHECK(shp_elem_size(ctx, x, "EXPAND_DIMS", &es));

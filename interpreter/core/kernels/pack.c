@@ -1,6 +1,7 @@
 /* pack.c — PACK (stack N same-shaped inputs along a new axis) and UNPACK
  * (its inverse). Axes may be negative. Any fixed-size type. */
 #include "shape_common.h"
+#include "quant_elementwise.h"
 
 /* dst[o][i][0..inner) = src[i][o][0..inner) for i < n, o < outer (bytes). */
 static void pack_bytes(int n, const void *const *src, size_t outer, size_t inner, void *dst) {
@@ -39,6 +40,8 @@ static ember_status pack_prepare(ember_context *ctx, ember_node *node) {
     for (int i = 1; i < node->n_inputs; i++) {
         const ember_tensor *xi = ember_input(ctx, node, i);
         EMBER_ENSURE(ctx, xi, "PACK: input %d missing", i);
+        /* TFLite packs raw values: every input must share the output's quantisation. */
+        EMBER_CHECK(ember_qe_check_same(ctx, xi, y, "PACK", "an input's"));
         EMBER_ENSURE(ctx, xi->type == x0->type && ember_same_shape(xi, x0),
                      "PACK: input %d differs in type or shape from input 0", i);
     }
@@ -94,6 +97,7 @@ static ember_status unpack_prepare(ember_context *ctx, ember_node *node) {
     for (int i = 0; i < node->n_outputs; i++) {
         ember_tensor *y = ember_output(ctx, node, i);
         EMBER_ENSURE(ctx, y && y->type == x->type, "UNPACK: output %d missing or mistyped", i);
+        EMBER_CHECK(ember_qe_check_same(ctx, x, y, "UNPACK", "the input's"));
         EMBER_CHECK(ember_tensor_resize(ctx, y, x->ndim - 1, dims));
     }
     return EMBER_OK;

@@ -4,6 +4,7 @@
  * (REFLECT excludes the edge, SYMMETRIC repeats it; padding at most
  * dim - 1 resp. dim). Any fixed-size element type. */
 #include "shape_common.h"
+#include "quant_elementwise.h"
 
 /* Constant pad: dst (out_dims) = padval everywhere, src placed at `before`. */
 static void pad_const_bytes(int ndim, const int32_t *in_dims, const int32_t *before,
@@ -136,6 +137,8 @@ static ember_status pad_prepare(ember_context *ctx, ember_node *node, int kind) 
         if (cv) {
             EMBER_ENSURE(ctx, cv->type == x->type, "PADV2: constant value type differs");
             EMBER_ENSURE(ctx, ember_num_elements(cv) == 1, "PADV2: constant value must be one value");
+            /* The constant is written as is, so it must be on the output's scale. */
+            EMBER_CHECK(ember_qe_check_same(ctx, cv, y, "PADV2", "constant value"));
         }
     }
     if (kind == K_MIRROR) {
