@@ -182,3 +182,80 @@ def test_convert_unsupported_source_names_the_format(tmp_path):
 def test_convert_needs_an_output():
     r = ember_cli("convert", DEMO)
     assert r.returncode == 2 and "-o/--output" in r.stderr
+
+
+# -- conventions: help, usage errors, every command on the bundled example ------------------
+
+MY_COMMANDS = ("convert", "run", "inspect", "bench")
+
+
+@pytest.mark.parametrize("cmd", MY_COMMANDS)
+def test_help_has_examples(cmd):
+    r = ember_cli(cmd, "--help")
+    assert r.returncode == 0 and "examples:" in r.stdout and f"ember {cmd} " in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["frobnicate"], ["run"], ["bench", DEMO, "--runs", "many"],
+                                  ["inspect", DEMO, "--jsn"], ["run", DEMO, "--threads"]])
+def test_usage_errors_exit_2(args):
+    r = ember_cli(*args)
+    assert r.returncode == 2, (args, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "usage:" in r.stderr
+
+
+def test_debug_and_no_color_after_the_subcommand(tmp_path):
+    r = ember_cli("run", tmp_path / "nope.tflite", "--debug")
+    assert r.returncode != 0 and "Traceback" in r.stderr
+    r = ember_cli("inspect", DEMO, "--no-color")
+    assert r.returncode == 0 and "\x1b" not in r.stdout
+
+
+def test_every_command_works_on_the_bundled_example(tmp_path):
+    for args in (["convert", DEMO, "-o", tmp_path / "d.tflite"], ["inspect", DEMO], ["inspect", DEMO, "--json"],
+                 ["run", DEMO], ["bench", DEMO, "--runs", "5", "--profile"]):
+        r = ember_cli(*args)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_bench_plot_writes_a_png(tmp_path):
+    from conftest import need
+    import importlib.util
+    need(importlib.util.find_spec("matplotlib") is not None, "matplotlib is not installed (requirements-test.txt)")
+    out = tmp_path / "profile.png"
+    r = ember_cli("bench", DEMO, "--runs", "10", "--plot", out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"saved the per-op-type profile to {out}" in r.stdout
+    assert "by op type:" not in r.stdout             # --plot alone does not print the tables
+    r = ember_cli("bench", DEMO, "--runs", "2", "--plot", tmp_path / "no" / "such" / "dir.png")
+    assert_clean_error(r, 1, "--plot: cannot write")
+
+
+def test_bench_plot_without_matplotlib_says_how_to_install_it(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None\nfrom ember.cli import main\n"
+            f"sys.exit(main(['bench', {str(DEMO)!r}, '--runs', '2', '--plot', {str(tmp_path / 'p.png')!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert_clean_error(r, 1, "pip install 'ember[plot]'")
+    assert "ember " not in r.stdout                  # refused before any timing
+
+
+def test_bench_rejects_bad_threads():
+    assert_clean_error(ember_cli("bench", DEMO, "--threads", "0"), 1, "--threads")
+
+
+def test_bench_profile_sums_by_op_type_to_the_node_total():
+    import re
+    r = ember_cli("bench", DEMO, "--runs", "10", "--profile")
+    assert r.returncode == 0, r.stderr
+    nodes = float(re.search(r"profile: ([\d.]+) ms in nodes", r.stdout).group(1))
+    part = r.stdout.split("by op type:")[1].split("by node:")[0]
+    by_type = [float(v) for v in re.findall(r"([\d.]+) ms", part)]
+    assert len(by_type) == 6 and abs(sum(by_type) - nodes) <= 0.002 + 0.01 * nodes
+
+
+def test_run_input_without_a_name_needs_a_single_input_model(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 16, 16, 1), np.float32))
+    r = ember_cli("run", DEMO, "--input", tmp_path / "x.npy")
+    assert r.returncode == 0 and "from file" in r.stdout, r.stderr
+    bad = tmp_path / "x.txt"
+    bad.write_text("1 2 3")
+    assert_clean_error(ember_cli("run", DEMO, "--input", f"image={bad}"), 1, "cannot read")
