@@ -1,7 +1,11 @@
-"""`make demo`: load the bundled model in Ember, run it, check it against LiteRT.
+"""`make demo`: the main job on bundled examples, printing what it does at each step.
 
-Prints what it did at each step. LiteRT is optional here (the comparison is
-skipped, saying so, when it isn't installed).
+1. Runs the bundled ``demo_model.tflite`` in Ember and checks it against LiteRT.
+2. Converts the bundled Keras digits classifier (``digits.keras``, trained by
+   ``train_digits.py``) to .tflite without TensorFlow or keras, runs the held-out
+   digits through it, and prints its accuracy next to Keras' own.
+
+LiteRT is optional here (the comparison is skipped, saying so, when it isn't installed).
 """
 import pathlib
 import sys
@@ -65,5 +69,39 @@ def main():
         sys.exit("[demo] MISMATCH against LiteRT")
 
 
+def digits():
+    """Keras model -> .tflite with ember.convert, then accuracy next to Keras'."""
+    source = HERE / "digits.keras"
+    data = np.load(HERE / "digits_data.npz")
+    x, y, keras_probs = data["x_test"], data["y_test"], data["keras_probs"]
+    print(f"\n[demo] converting {source.relative_to(HERE.parent)} "
+          f"({source.stat().st_size:,} bytes) with ember.convert")
+    t0 = time.perf_counter()
+    flat = ember.convert(str(source))
+    print(f"[demo] converted in {(time.perf_counter() - t0) * 1e3:.0f} ms: "
+          f"{len(flat):,} bytes of .tflite")
+
+    it = ember.Interpreter(model_content=flat)
+    ops = [d["op_name"] for d in it._get_ops_details()]
+    print(f"[demo] {len(ops)} ops: {' -> '.join(ops)}")
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    it.resize_tensor_input(inp["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(inp["index"], x)
+    t0 = time.perf_counter()
+    it.invoke()
+    t_run = time.perf_counter() - t0
+    probs = it.get_tensor(out["index"])
+    acc = float(np.mean(np.argmax(probs, 1) == y))
+    keras_acc = float(np.mean(np.argmax(keras_probs, 1) == y))
+    diff = float(np.max(np.abs(probs - keras_probs)))
+    print(f"[demo] {len(y)} test digits in one batch: {t_run * 1e3:.2f} ms")
+    print(f"[demo] accuracy: Ember {acc:.4f}   Keras {keras_acc:.4f}   "
+          f"(max probability difference {diff:.1e})")
+    if diff > 1e-4:
+        sys.exit("[demo] MISMATCH against Keras' predictions")
+
+
 if __name__ == "__main__":
     main()
+    digits()
