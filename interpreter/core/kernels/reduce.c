@@ -7,7 +7,11 @@
  *
  * Types (as LiteRT): float32, int32, int64 for all five ops; int8, uint8 and
  * int16 for REDUCE_MAX/REDUCE_MIN (raw comparison, so input and output must
- * share quantisation). Quantised MEAN/SUM/PROD are a later issue.
+ * share quantisation). Quantised MEAN, SUM and REDUCE_PROD (int8, uint8,
+ * int16) follow TFLite's reference arithmetic (reduce_q below): int32 sums
+ * rescaled by in_scale/out_scale (divided by the count for MEAN, folded into
+ * the multiplier as TFLite does); products rescaled at every step by
+ * in_scale / out_scale^(1/count) so they stay in range.
  *
  * The maths: the input shape is compressed into alternating runs of kept and
  * reduced dimensions (size-1 dims dropped, neighbours with the same status
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "ember_kernel.h"
+#include "quant_common.h"
 
 enum { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN };
 
@@ -36,6 +41,9 @@ typedef struct reduce_plan {
 typedef struct reduce_data {
     int kind;
     int const_axis;                     /* output shape fixed in prepare */
+    int quant;                          /* quantised MEAN/SUM/PROD (reduce_q) */
+    int32_t mult;                       /* in_scale / out_scale (MEAN, SUM) */
+    int shift;
 } reduce_data;
 
 /* ---- shape logic -------------------------------------------------------- */
@@ -309,6 +317,107 @@ static void fill_identity(int kind, int type, void *acc, int64_t n) {
     }
 }
 
+/* ---- quantised MEAN / SUM / PROD ---------------------------------------- */
+
+static int32_t rq_load(const void *d, int type, int64_t i) {
+    switch (type) {
+    case EMBER_TensorType_INT8: return ((const int8_t *)d)[i];
+    case EMBER_TensorType_UINT8: return ((const uint8_t *)d)[i];
+    default: return ((const int16_t *)d)[i];
+    }
+}
+
+/* Walks the input in row-major order (TFLite's order, which the rescaled
+ * product depends on) over the compressed runs; acc[o] gets the int32 sum,
+ * or the product chain where the first element of each output starts it. */
+static void reduce_q_accumulate(const reduce_plan *p, int kind, int type, const void *in,
+                                int32_t zp, int32_t pm, int ps, int32_t *acc) {
+    int64_t idx[EMBER_MAX_DIMS] = {0};
+    int64_t o = 0;
+    if (kind != R_PROD) memset(acc, 0, sizeof(int32_t) * (size_t)p->n_out);
+    for (int64_t i = 0; i < p->n_in; i++) {
+        const int32_t raw = rq_load(in, type, i), v = raw - zp;
+        if (kind != R_PROD) {
+            /* raw values: the zero point comes off the total (count * zp) */
+            acc[o] = (int32_t)((uint32_t)acc[o] + (uint32_t)raw);
+        } else {
+            int first = 1;
+            for (int r = 0; r < p->m; r++)
+                if (p->red[r] && idx[r]) first = 0;
+            acc[o] = first ? v : ember_multiply_by_quantized_multiplier_64((int64_t)acc[o] * v, pm, ps);
+        }
+        for (int r = p->m - 1; r >= 0; r--) {   /* odometer step */
+            o += p->os[r];
+            if (++idx[r] < p->c[r]) break;
+            o -= p->os[r] * p->c[r];
+            idx[r] = 0;
+        }
+    }
+}
+
+static ember_status reduce_q(ember_context *ctx, ember_node *node, const reduce_data *d,
+                             const reduce_plan *p, const ember_tensor *x, ember_tensor *y) {
+    int32_t *acc = (int32_t *)node->scratch[0];
+    const int32_t zp = (int32_t)x->q.zero_point[0], ozp = (int32_t)y->q.zero_point[0];
+    int32_t lo, hi, m = d->mult;
+    int s = d->shift;
+    ember_quant_type_range(x->type, &lo, &hi);
+    if (d->kind == R_PROD) {
+        /* scale each step by in_s / out_s^(1/count) (TFLite's GetQuantProdScaling) */
+        const double scaling = (double)x->q.scale[0] /
+                               pow((double)y->q.scale[0], 1.0 / (double)(p->count ? p->count : 1));
+        EMBER_CHECK(ember_quantize_multiplier_checked(ctx, scaling, &m, &s, "REDUCE_PROD"));
+        EMBER_ENSURE(ctx, s < 8, "REDUCE_PROD: rescale factor %g too large", scaling);
+    }
+    reduce_q_accumulate(p, d->kind, x->type, x->data, zp, m, s, acc);
+    if (d->kind == R_MEAN && p->count > 0) {
+        /* divide by the count inside the multiplier, exactly as TFLite */
+        uint64_t c = (uint64_t)p->count;
+        int sh = 0;
+        while ((c >> (sh + 1)) != 0) sh++;            /* floor(log2(count)) */
+        if (sh > 32) sh = 32;
+        if (sh > 31 + s) sh = 31 + s;
+        m = (int32_t)(((int64_t)m * ((int64_t)1 << sh)) / p->count);
+        s -= sh;
+    }
+    for (int64_t i = 0; i < p->n_out; i++) {
+        int32_t v;
+        if (d->kind == R_PROD) {
+            v = ember_multiply_by_quantized_multiplier_64((int64_t)acc[i], m, s) + ozp;
+        } else {
+            const int32_t shifted = d->kind == R_SUM || d->kind == R_MEAN
+                                        ? (int32_t)((uint32_t)acc[i] - (uint32_t)((int64_t)zp * p->count))
+                                        : acc[i];
+            v = ember_multiply_by_quantized_multiplier(shifted, m, s) + ozp;
+        }
+        v = v < lo ? lo : (v > hi ? hi : v);
+        switch (y->type) {
+        case EMBER_TensorType_INT8: ((int8_t *)y->data)[i] = (int8_t)v; break;
+        case EMBER_TensorType_UINT8: ((uint8_t *)y->data)[i] = (uint8_t)v; break;
+        default: ((int16_t *)y->data)[i] = (int16_t)v; break;
+        }
+    }
+    return EMBER_OK;
+}
+
+static ember_status prepare_q(ember_context *ctx, ember_node *node, reduce_data *d,
+                              const ember_tensor *x, const ember_tensor *y) {
+    static const char *names[] = {"SUM", "MEAN", "REDUCE_PROD"};
+    const char *op = names[d->kind];
+    EMBER_CHECK(ember_quant_require(ctx, x, op, "input"));
+    EMBER_CHECK(ember_quant_require(ctx, y, op, "output"));
+    if (x->type == EMBER_TensorType_INT16)
+        EMBER_ENSURE(ctx, x->q.zero_point[0] == 0 && y->q.zero_point[0] == 0,
+                     "%s: int16 tensors must have zero point 0", op);
+    if (d->kind != R_PROD)
+        EMBER_CHECK(ember_quantize_multiplier_checked(
+            ctx, (double)x->q.scale[0] / (double)y->q.scale[0], &d->mult, &d->shift, op));
+    size_t n = ember_num_elements(x);   /* bounds the output size */
+    if (ember_request_scratch(ctx, node, (n ? n : 1) * sizeof(int32_t)) < 0) return EMBER_ERR_NOMEM;
+    d->quant = 1;
+    return EMBER_OK;
+}
+
 /* ---- glue --------------------------------------------------------------- */
 
 static void *init(ember_context *ctx, ember_node *node) {
@@ -345,6 +454,12 @@ static ember_status prepare(ember_context *ctx, ember_node *node) {
                  ember_type_name(y->type), ember_type_name(x->type));
     int t = x->type;
     int ok = t == EMBER_TensorType_FLOAT32 || t == EMBER_TensorType_INT32 || t == EMBER_TensorType_INT64;
+    d->quant = 0;
+    if ((d->kind == R_SUM || d->kind == R_MEAN || d->kind == R_PROD) &&
+        (t == EMBER_TensorType_INT8 || t == EMBER_TensorType_UINT8 || t == EMBER_TensorType_INT16)) {
+        EMBER_CHECK(prepare_q(ctx, node, d, x, y));
+        ok = 1;
+    }
     if (d->kind == R_MAX || d->kind == R_MIN) {
         if (t == EMBER_TensorType_INT8 || t == EMBER_TensorType_UINT8 || t == EMBER_TensorType_INT16) {
             int same = x->q.count == y->q.count;
@@ -387,6 +502,13 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     reduce_plan p;
     make_plan(x, mask, &p);
     if (p.n_out == 0) return EMBER_OK;
+    if (d->quant) {
+        if (p.n_in == 0) {   /* empty reduction: zeros, as TFLite's zeroed output */
+            memset(y->data, 0, (size_t)p.n_out * ember_type_size(y->type));
+            return EMBER_OK;
+        }
+        return reduce_q(ctx, node, d, &p, x, y);
+    }
     int acc64 = d->kind == R_MEAN && x->type == EMBER_TensorType_INT32;
     void *acc = acc64 ? node->scratch[0] : y->data;
     fill_identity(d->kind, acc64 ? EMBER_TensorType_INT64 : x->type, acc, p.n_out);
