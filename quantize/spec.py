@@ -12,7 +12,9 @@ Facts from TFLite's quantisation spec and its quantiser's operator table
 - ``fixed``: output parameters the kernels mandate, per activation type;
 - ``outputs``: False where the outputs are not quantised (ARG_MAX, comparisons);
 - ``int16``: whether the 16x8 mode quantises the op;
-- ``version``: the op version TFLite's quantiser writes for the int8 form.
+- ``version``: the op version TFLite's quantiser writes for the int8 form, capped at what
+  LiteRT's reference resolver registers (RESHAPE, SQUEEZE, EXPAND_DIMS, DEPTH_TO_SPACE,
+  PRELU, HARD_SWISH and RELU_N1_TO_1 exist there at version 1 only).
 """
 import dataclasses
 from typing import Dict, Optional, Sequence, Tuple
@@ -62,7 +64,10 @@ SPEC = {
     "REDUCE_MAX": S(**_SAME), "REDUCE_MIN": S(**_SAME),
     "ARG_MAX": S(outputs=False, int16=False), "ARG_MIN": S(outputs=False, int16=False),
     # activations
-    "RELU": S(), "RELU6": S(), "RELU_N1_TO_1": S(int16=False), "LEAKY_RELU": S(),
+    # TFLite Micro's RELU6 clamps in the input's parameters without requantising, so its
+    # output must share them to be right everywhere (LiteRT requantises either way).
+    "RELU": S(), "RELU6": S(**_SAME), "RELU_N1_TO_1": S(**_SAME, int16=False, version=1),
+    "LEAKY_RELU": S(),
     "HARD_SWISH": S(int16=False, version=1), "PRELU": S(inputs=(0, 1), int16=False, version=1),
     "LOGISTIC": S(fixed=_LOGISTIC, version16=3), "TANH": S(fixed={"int8": (1.0 / 128, 0), "int16": (1.0 / 32768, 0)}),
     "SOFTMAX": S(fixed=_LOGISTIC, version16=3),
@@ -77,7 +82,7 @@ SPEC = {
     "GATHER_ND": S(**_SAME, int16=False), "PAD": S(**_SAME), "PADV2": S(inputs=(0, 2), **_SAME),
     "MIRROR_PAD": S(**_SAME), "TILE": S(**_SAME, int16=False), "BROADCAST_TO": S(**_SAME, int16=False),
     "BATCH_TO_SPACE_ND": S(**_SAME), "SPACE_TO_BATCH_ND": S(**_SAME),
-    "DEPTH_TO_SPACE": S(**_SAME, int16=False), "SPACE_TO_DEPTH": S(**_SAME, int16=False),
+    "DEPTH_TO_SPACE": S(**_SAME, int16=False, version=1), "SPACE_TO_DEPTH": S(**_SAME, int16=False),
     "RESIZE_BILINEAR": S(**_SAME), "RESIZE_NEAREST_NEIGHBOR": S(**_SAME),
     "CONCATENATION": S(inputs=ALL, **_SAME), "PACK": S(inputs=ALL, **_SAME),
     "UNPACK": S(**_SAME, version=1), "SPLIT": S(inputs=(1,), **_SAME), "SPLIT_V": S(**_SAME),
