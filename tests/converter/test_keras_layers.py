@@ -141,3 +141,32 @@ def test_not_a_keras_file(tmp_path):
     p.write_bytes(b"PK\x05\x06" + b"\0" * 18)     # an empty zip archive
     with pytest.raises(ConversionError, match="config.json"):
         ember.convert(p)
+
+
+# ---- tf.keras 2 .h5 layout -----------------------------------------------------------
+def test_tf_keras_h5_layout(tmp_path):
+    """Files in tf.keras 2's layout (TFOpLambda, list-style nodes, ':0' names, trainable-first
+    nested weights), written from a Keras 3 model whose predict stays the oracle."""
+    keras = _keras()
+    import ember
+    import tf_keras_h5
+    L = keras.layers
+    # BatchNormalization first: tf.keras lists the nested model's trainable weights first,
+    # so only name matching gives each layer its own arrays
+    inner = keras.Sequential([keras.Input((6,)), L.BatchNormalization(name="bn_in"),
+                              L.Dense(4, name="d_in")], name="inner")
+    x = keras.Input((8, 8, 3), name="img")
+    y = L.BatchNormalization(name="bn")(L.Conv2D(4, 3, activation="relu", name="c1")(x))
+    y = L.Dense(6, name="fc")(L.GlobalAveragePooling2D()(keras.ops.add(y, 3.0)))
+    z = keras.ops.multiply(y, L.Activation("sigmoid")(y))
+    m = keras.Model(x, L.Add()([inner(z), L.Dense(4)(y)]), name="legacy")
+    seq = keras.Sequential([keras.Input((5,)), L.Dense(3, activation="relu"), L.Dense(2)], name="s")
+    for model, xs in ((m, [K._x(2, 8, 8, 3)]), (seq, [K._x(2, 5)])):
+        K.randomize(model)
+        path = tmp_path / f"{model.name}.h5"
+        tf_keras_h5.write(model, path)
+        want = _predict(model, xs)
+        data = ember.convert(path)
+        assert_close(run_ember(data, xs)[0], want[0], rtol=RTOL, what=f"{model.name} in Ember")
+        need(_litert_available(), "ai-edge-litert is not installed")
+        assert_close(litert(data, xs)[0], want[0], rtol=RTOL, what=f"{model.name} in LiteRT")
