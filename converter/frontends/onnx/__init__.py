@@ -196,7 +196,7 @@ def read(source, *, input_shapes=None, nhwc=False, **options):
     ctx.node = None
 
     _outputs(ctx, model.graph.output, nhwc)
-    out_model.default_signature()
+    # No signature here: the writer derives serving_default from the graph after the passes.
     return out_model
 
 

@@ -99,7 +99,8 @@ class Ctx:
         return self.value_info.get(name, (None, None))
 
     # ---- emission -----------------------------------------------------------
-    def emit(self, type_, inputs, dtype, shape, options=None, *, name=None, hint=None, nout=1):
+    def emit(self, type_, inputs, dtype, shape, options=None, *, name=None, hint=None, nout=1,
+             version=1):
         """Appends one op; returns its output tensor (or list when nout > 1)."""
         ins = [None if i is None else self.tensor(i) for i in inputs]
         shapes = shape if nout > 1 else [shape]
@@ -111,7 +112,8 @@ class Ctx:
             s = shapes[k]
             outs.append(ir.Tensor(self.unique(base, onnx_name=bool(names[k])), dtypes[k],
                                   shape=None if s is None else tuple(s)))
-        self.g.add(type_, ins, outs, options or {}, origin=self.node.name if self.node else "")
+        self.g.add(type_, ins, outs, options or {}, version=version,
+                   origin=self.node.name if self.node else "")
         return outs if nout > 1 else outs[0]
 
     def transpose(self, x, perm, name=None):

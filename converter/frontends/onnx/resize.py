@@ -72,11 +72,15 @@ def _matrix(op_type, opset, attr_bytes, n, out, scale, uses_sizes):
         attrs.append(a)
     x = helper.make_tensor_value_info("x", 1, [1, n])
     feeds_extra, names = {}, ["x"]
-    if op_type == "Upsample" and opset < 9:
-        attrs = [a for a in attrs if a.name != "scales"] + \
-            [helper.make_attribute("scales", [1.0, float(scale)])]
-    elif op_type == "Upsample" or opset < 11:
-        names.append("scales")
+    if op_type == "Upsample" or opset < 11:
+        # Upsample and Resize-10 are Resize-11 with asymmetric coordinates; nearest rounds
+        # down when enlarging and up when shrinking (onnxruntime's reading of them).
+        mode = next((helper.get_attribute_value(a) for a in attrs if a.name == "mode"), b"nearest")
+        attrs = [helper.make_attribute("mode", mode),
+                 helper.make_attribute("coordinate_transformation_mode", "asymmetric"),
+                 helper.make_attribute("nearest_mode", "floor" if scale >= 1 else "ceil")]
+        op_type, opset = "Resize", 13
+        names += ["", "scales"]
         feeds_extra["scales"] = np.array([1.0, scale], np.float32)
     else:
         names.append("roi")

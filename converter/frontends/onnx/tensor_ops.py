@@ -306,8 +306,9 @@ def _expand(ctx, node, ins, attrs):
         return ctx.reshape(x, out, name=ctx.out_name())
     if not known(out):
         raise ctx.error(f"Expand to {out} with unknown dimensions")
+    # LiteRT registers BROADCAST_TO from version 2.
     return ctx.emit("BROADCAST_TO", [x, np.array(out, np.int32)], x.dtype, out,
-                    name=ctx.out_name())
+                    name=ctx.out_name(), version=2)
 
 
 @op("Tile")
