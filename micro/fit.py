@@ -65,7 +65,8 @@ def report(board, data, info, plan, arena_bytes, aot=False, sizes=None, noverify
         "board": board.name, "cpu": board.cpu, "aot": aot, "ops": info.ops,
         "model_bytes": len(data),
         "arena": {"planned": planned, "persistent_host": persistent,
-                  "bookkeeping_host": max(0, plan["used_peak"] - planned - persistent),
+                  "bookkeeping_host": (max(0, arena_bytes - planned - persistent) if aot else
+                                       max(0, plan["used_peak"] - planned - persistent)),
                   "given": arena_bytes,
                   "note": "planned is exact (the device's planner on the same kernels); persistent and "
                           "bookkeeping are measured on a 64-bit host, an upper bound of the 32-bit device"},

@@ -88,7 +88,7 @@ def generate(model, board, out_dir, aot=False, semihosting=None):
         from . import aot as _aot
         _copy(MICRO_C / "ember_aot_rt.c", out / "src" / "ember_aot_rt.c")
         _copy(MICRO_C / "ember_aot.h", out / "src" / "ember_aot.h")
-        _write(out / "src" / "model_aot.c", _aot.generate(info, plan))
+        _write(out / "src" / "model_aot.c", _aot.generate(info, plan, data))
     else:
         for f in CORE_FILES:
             _copy(CORE / f, out / "core" / f)
