@@ -119,3 +119,21 @@ def test_unknown_batch_reshape_to_the_same_shape_is_removed():
     n.output(n.op("NEG", [y], (None, 3, 4)))
     m = check(n, remove_identity.run, batch=3)
     assert op_types(m) == {"ABS": 1, "NEG": 1}
+
+
+def test_a_subgraph_output_keeps_its_tensor_when_its_no_op_goes():
+    m = ir.Model()
+    main, body = m.main, ir.Graph("branch")
+    flag = ir.Tensor("flag", np.bool_, shape=(1,))
+    x = ir.Tensor("x", np.float32, shape=S)
+    y = ir.Tensor("y", np.float32, shape=S)
+    main.inputs, main.outputs = [flag, x], [y]
+    main.add("IF", [flag, x], [y], {"then_subgraph_index": 1, "else_subgraph_index": 1})
+    bx, a, by = (ir.Tensor(n, np.float32, shape=S) for n in ("bx", "a", "by"))
+    body.inputs, body.outputs = [bx], [by]
+    body.add("ABS", [bx], [a])
+    body.add("RESHAPE", [a, ir.Tensor("s", np.int32, data=np.array(S, np.int32))], [by])
+    m.subgraphs.append(body)
+    out = check(m, remove_identity.run)
+    (op,) = out.subgraphs[1].ops
+    assert op.type == "ABS" and op.outputs[0] is out.subgraphs[1].outputs[0]
