@@ -265,23 +265,35 @@ def micro(model_bytes, graph):
         fn = getattr(micro_pkg, "unsupported", None)
     except ImportError:
         pass
+    error = None
     if fn is not None:
-        items, checked_by = [_normalise(x) for x in fn(model_bytes)], "ember.micro.unsupported"
-    else:
+        try:
+            items, checked_by = [_normalise(x) for x in fn(model_bytes)], "ember.micro.unsupported"
+        except Exception as e:            # noqa: BLE001 - the rules still give an answer
+            fn, error = None, f"ember.micro.unsupported failed: {e}"
+    if fn is None:
         items, checked_by = _micro_rules(graph), "rules"
-    return {"compatible": not items, "unsupported": items,
-            "ops": sorted({u["op"] for u in items if u.get("op")}), "checked_by": checked_by}
+    out = {"compatible": not items, "unsupported": items,
+           "ops": sorted({u["op"] for u in items if u.get("op")}), "checked_by": checked_by}
+    if error:
+        out["error"] = error
+    return out
 
 
 def _normalise(x):
-    """ember.micro.unsupported's entries, whatever their shape, as {node, op, reasons}."""
+    """ember.micro.unsupported's entries as {node, op, reasons}: dicts and (node, op, reason)
+    tuples keep their parts; a line such as "op GATHER_ND: no kernel" gives op and reason."""
     if isinstance(x, dict):
         reasons = x.get("reasons") or ([x["reason"]] if x.get("reason") else [])
         return {"node": x.get("node"), "op": x.get("op"), "reasons": [str(r) for r in reasons],
                 **({"subgraph": x["subgraph"]} if "subgraph" in x else {})}
     if isinstance(x, (tuple, list)) and len(x) == 3:
         return {"node": x[0], "op": x[1], "reasons": [str(x[2])]}
-    return {"node": None, "op": str(x), "reasons": []}
+    text = str(x)
+    head, sep, why = text.partition(": ")
+    if sep and head.startswith("op ") and " " not in head[3:]:
+        return {"node": None, "op": head[3:], "reasons": [why]}
+    return {"node": None, "op": None, "reasons": [text]}
 
 
 def _micro_rules(graph):
@@ -362,10 +374,14 @@ def micro_lines(m, limit=12):
     if m["compatible"]:
         return ["every node can be built" + how]
     u = m["unsupported"]
-    lines = [f"{len(u)} node(s) cannot be built{how}" + (": " + ", ".join(m["ops"]) if m["ops"] else "")]
+    what = "finding(s)" if any(x.get("node") is None for x in u) else "node(s)"
+    lines = [f"{len(u)} {what}: it cannot be built{how}" + (" (" + ", ".join(m["ops"]) + ")" if m["ops"] else "")]
     for x in u[:limit]:
-        where = f"{x.get('subgraph', 0)}:{x['node']}" if x.get("subgraph") else f"{x['node']}"
         why = x["reasons"][0] if x["reasons"] else ""
+        if x.get("node") is None:              # a model-wide finding (ember.micro's lines)
+            lines.append(f"  {(x['op'] + ': ') if x['op'] else ''}{_clip(why, 100)}")
+            continue
+        where = f"{x.get('subgraph', 0)}:{x['node']}" if x.get("subgraph") else f"{x['node']}"
         lines.append(f"  {where:>4} {x['op'] or '':<28} {_clip(why, 80)}")
     if len(u) > limit:
         lines.append(f"  ... {len(u) - limit} more (--json lists them all)")

@@ -22,8 +22,10 @@ Added within version 1 (new keys only; nothing above changes):
       (see ember/cli/compat.py); the compiler maps nodes up to the first one
       it cannot take, so later ones run on the CPU too without ``-a``.
   micro: {compatible, checked_by ("ember.micro.unsupported" or "rules"), ops,
-          unsupported: [{node, op, reasons: [str], subgraph (only when not 0)}]}
-      the nodes a microcontroller build could not take.
+          unsupported: [{node, op, reasons: [str], subgraph (only when not 0)}],
+          error (only when ember.micro.unsupported failed and the rules answered)}
+      what a microcontroller build could not take; node and op are null for
+      model-wide findings (ember.micro reports per op type and per tensor).
 """
 import argparse
 import collections

@@ -1,6 +1,5 @@
 """The real console script in a subprocess: outputs, exit codes, JSON, errors without tracebacks."""
 import json
-import os
 import pathlib
 import subprocess
 import sys

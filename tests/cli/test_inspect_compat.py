@@ -123,6 +123,7 @@ def test_micro_rules_resource_variables_and_strings(tmp_path):
 
 def test_compat_helpers_normalise_micro_answers():
     from ember.cli import compat
-    assert compat._normalise("GATHER_ND") == {"node": None, "op": "GATHER_ND", "reasons": []}
+    assert compat._normalise("op GATHER_ND: no kernel") == {"node": None, "op": "GATHER_ND", "reasons": ["no kernel"]}
+    assert compat._normalise("input 'x': dynamic") == {"node": None, "op": None, "reasons": ["input 'x': dynamic"]}
     assert compat._normalise((3, "TOPK_V2", "no kernel")) == {"node": 3, "op": "TOPK_V2", "reasons": ["no kernel"]}
     assert compat._normalise({"node": 1, "op": "X", "reason": "why"})["reasons"] == ["why"]
