@@ -16,6 +16,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent / "keras_fixtures"))
 import cases as K  # noqa: E402
 
 RTOL = 1e-4
+# Keras (torch backend) warns about numpy 2 copy semantics on every predict; not ours
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # "raw": the frontend's own graph written without passes.optimize, so the frontend is
 # checked on its own whatever the passes do
 SOURCES = ("memory", "keras", "h5", "raw")
@@ -170,3 +172,22 @@ def test_tf_keras_h5_layout(tmp_path):
         assert_close(run_ember(data, xs)[0], want[0], rtol=RTOL, what=f"{model.name} in Ember")
         need(_litert_available(), "ai-edge-litert is not installed")
         assert_close(litert(data, xs)[0], want[0], rtol=RTOL, what=f"{model.name} in LiteRT")
+
+
+def test_malformed_config(tmp_path):
+    import zipfile
+
+    import ember
+    from ember.converter.ir import ConversionError
+    p = tmp_path / "bad.keras"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("config.json", '{"class_name": "Functional", "config": {"layers": '
+                                  '[{"class_name": "Dense", "config": {}, "inbound_nodes": '
+                                  '[{"args": [{"class_name": "__keras_tensor__", "config": '
+                                  '{"keras_history": ["nowhere", 0, 0]}}]}]}]}}')
+    with pytest.raises(ConversionError, match="no layer produces"):
+        ember.convert(p)
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("config.json", '{"class_name": "Functional", "config": {"layers": 3}}')
+    with pytest.raises(ConversionError, match="malformed"):
+        ember.convert(p)

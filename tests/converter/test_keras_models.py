@@ -13,6 +13,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent / "keras_fixtures"))
 import cases as K  # noqa: E402
 
 RTOL = 1e-4
+# Keras (torch backend) warns about numpy 2 copy semantics on every predict; not ours
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 # (application, input size); the smallest inputs each architecture accepts cheaply
 MODELS = {"MobileNetV2": 96, "MobileNetV3Small": 96, "EfficientNetB0": 96, "ResNet50": 64}

@@ -34,5 +34,10 @@ def read(source, *, input_shapes=None, **options):
     src = open_source(source)
     try:
         return Walker(src, input_shapes).run()
+    except ConversionError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+        # a config that is not shaped like any Keras version writes
+        raise ConversionError(f"malformed Keras model config ({type(e).__name__}: {e})") from None
     finally:
         src.close()

@@ -224,7 +224,9 @@ def recurrent():
     outs = [L.LSTM(4)(x), L.LSTM(3, return_sequences=True)(x),
             L.LSTM(2, go_backwards=True, activation="relu", return_sequences=True)(x),
             L.GRU(4)(x), L.GRU(3, return_sequences=True)(x), L.GRU(3, reset_after=False)(x),
-            L.SimpleRNN(4)(x), L.SimpleRNN(3, return_sequences=True, activation="relu")(x)]
+            L.SimpleRNN(4)(x), L.SimpleRNN(3, return_sequences=True, activation="relu")(x),
+            *L.LSTM(2, return_state=True)(x), *L.GRU(2, return_sequences=True, return_state=True,
+                                                  use_bias=False)(x)]
     return _model(x, outs, "recurrent"), [_x(2, 5, 3)]
 
 
