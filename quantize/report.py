@@ -164,13 +164,29 @@ def _as_bytes(model):
     raise ConversionError(f"report: a model is bytes, a .tflite path or an IR model, not {type(model).__name__}")
 
 
-def _interpreter(blob, runtime):
-    if runtime == "ember":
-        import ember
-        return ember.Interpreter(model_content=blob, experimental_preserve_all_tensors=True)
-    from ai_edge_litert import interpreter as lrt
-    return lrt.Interpreter(model_content=blob, experimental_preserve_all_tensors=True,
-                           experimental_op_resolver_type=lrt.OpResolverType.BUILTIN_REF)
+def _interpreter(blob):
+    import ember
+    return ember.Interpreter(model_content=blob, experimental_preserve_all_tensors=True)
+
+
+def _litert_stand_in(qblob, feed, why):
+    """LiteRT for a model Ember cannot run yet: reference kernels, else the default ones
+    (a custom op such as Convolution2DTransposeBias exists only in its XNNPACK delegate)."""
+    try:
+        from ai_edge_litert import interpreter as lrt
+    except ImportError:
+        raise ConversionError(f"report: Ember cannot run the quantised model ({why}) and LiteRT "
+                              "is not installed to stand in") from None
+    note = f"(Ember could not run it: {str(why)[:120]})"
+    for kind, kw in (("reference", {"experimental_op_resolver_type": lrt.OpResolverType.BUILTIN_REF}),
+                     ("default", {})):
+        try:
+            it, state = lrt.Interpreter(model_content=qblob, experimental_preserve_all_tensors=True, **kw), {}
+            _run(it, feed, state)
+            return it, state, f"LiteRT's {kind} kernels {note}"
+        except RuntimeError as e:
+            last = e
+    raise ConversionError(f"report: neither Ember ({why}) nor LiteRT ({last}) runs the quantised model")
 
 
 def _run(it, feed_by_name, state):
@@ -224,18 +240,12 @@ def report(float_model, quant_model, data, path=None, *, max_samples=None):
     specs = input_specs(load(fblob))
     runtime = "Ember"
     feeds = list(samples(data, specs, limit=max_samples))
-    fit, fstate = _interpreter(fblob, "ember"), {}
+    fit, fstate = _interpreter(fblob), {}
     try:
-        qit, qstate = _interpreter(qblob, "ember"), {}
+        qit, qstate = _interpreter(qblob), {}
         _run(qit, feeds[0], qstate)
     except EmberError as e:
-        runtime = f"LiteRT's reference kernels (Ember could not run it: {str(e)[:120]})"
-        try:
-            qit = _interpreter(qblob, "litert")
-        except ImportError:
-            raise ConversionError(f"report: Ember cannot run the quantised model ({e}) and LiteRT "
-                                  "is not installed to stand in") from None
-        qstate = {}
+        qit, qstate, runtime = _litert_stand_in(qblob, feeds[0], e)
     acc = {}
     for feed in feeds:
         fvals = _run(fit, feed, fstate)
