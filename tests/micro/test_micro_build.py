@@ -12,7 +12,7 @@ from ember import micro
 from ember.micro import MicroError, probe, toolchain
 from ember.schema.builder import ModelBuilder
 
-import models
+import micro_models as models
 
 
 def ember_cli(*args):

@@ -13,7 +13,7 @@ from conftest import need
 from ember import micro
 from ember.micro import fit
 
-import models
+import micro_models as models
 
 EMULATED = ["mps2-an385", "mps2-an386", "mps2-an500", "mps3-an547"]
 FPU = ["mps2-an386", "mps2-an500", "mps3-an547"]
