@@ -77,10 +77,10 @@ typedef struct dwq_task {
 /* Adds one tap (input pixel xp, weights wp, both channels-innermost) into
  * the accumulators; output channel oc reads input channel oc / dm. */
 static void dwq_tap32(const dw_shape *s, const ember_convq *q, const void *xp, const void *wp,
-                      uint32_t *acc) {
+                      uint32_t *restrict acc) {
     const int32_t zp = q->in_zp, wzp = q->w_zp;
     if (q->type == EMBER_TensorType_INT8) {
-        const int8_t *x = (const int8_t *)xp, *w = (const int8_t *)wp;
+        const int8_t *restrict x = (const int8_t *)xp, *restrict w = (const int8_t *)wp;
         if (s->dm == 1) {
             for (int32_t c = 0; c < s->OC; c++) acc[c] += (uint32_t)((x[c] - zp) * w[c]);
             return;
@@ -132,6 +132,12 @@ static void dwq_rows_task(void *varg, int task, int n_tasks) {
                 }
             }
             const size_t ob = (((size_t)n * s->OH + oy) * s->OW + ox) * s->OC;
+            if (q->type == EMBER_TensorType_INT8 && !q->acc64) {
+                int8_t *o = (int8_t *)t->out + ob;
+                for (int32_t c = 0; c < s->OC; c++)
+                    o[c] = (int8_t)ember_convq_finish(q, (int32_t)acc32[c], t->bias, c);
+                continue;
+            }
             for (int32_t c = 0; c < s->OC; c++)
                 ember_q_store(t->out, q->type, ob + c,
                               ember_convq_finish(q, q->acc64 ? acc64[c] : (int64_t)(int32_t)acc32[c],
