@@ -4,7 +4,10 @@ import numpy as np
 from ember.converter.ir import ConversionError
 
 
-def _name(spec):
+IDENTITY = ("linear", "none", "identity")
+
+
+def name_of(spec):
     if spec is None:
         return "linear"
     if isinstance(spec, dict):      # a serialised function or activation object
@@ -68,11 +71,10 @@ def softmax(e, x, axis, name):
 
 
 def hard_sigmoid(e, x, name, legacy=False):
-    if legacy:    # tf.keras 2: clip(0.2 x + 0.5, 0, 1)
+    if legacy:    # tf.keras 2 defined it as clip(0.2 x + 0.5, 0, 1)
         y = e.scalar("ADD", e.scalar("MUL", x, 0.2, f"{name}_m"), 0.5, f"{name}_a")
     else:         # Keras 3: relu6(x + 3) / 6
         y = e.scalar("MUL", e.scalar("ADD", x, 3.0, f"{name}_a"), 1.0 / 6.0, f"{name}_m")
-        return e.scalar("MINIMUM", e.scalar("MAXIMUM", y, 0.0, f"{name}_lo"), 1.0, name)
     return e.scalar("MINIMUM", e.scalar("MAXIMUM", y, 0.0, f"{name}_lo"), 1.0, name)
 
 
@@ -86,8 +88,8 @@ def softplus(e, x, name):
 
 def apply(e, x, spec, name, *, legacy=False, where=""):
     """``x`` through the activation named by ``spec`` (a string or serialised function)."""
-    act = _name(spec)
-    if act in ("linear", "none", "identity"):
+    act = name_of(spec)
+    if act in IDENTITY:
         return x
     if act == "relu":
         return e.unary("RELU", x, name)
@@ -97,7 +99,7 @@ def apply(e, x, spec, name, *, legacy=False, where=""):
         return e.unary("LOGISTIC", x, name)
     if act == "tanh":
         return e.unary("TANH", x, name)
-    if act in ("hard_sigmoid",):
+    if act == "hard_sigmoid":
         return hard_sigmoid(e, x, name, legacy=legacy)
     if act in ("swish", "silu"):
         return e.binary("MUL", x, e.unary("LOGISTIC", x, f"{name}_sig"), name)

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from ember.converter.frontends.keras.emit import conv_out
-from ember.converter.frontends.keras.layers import register, tuple_n
+from ember.converter.frontends.keras.layers import has_activation, register, tuple_n
 
 _PAD = {"valid": "VALID", "same": "SAME"}
 
@@ -83,7 +83,7 @@ def _conv(c, x, rank, suffix=""):
         x = _to_2d(c, x)
         kernel = kernel[None]
         strides, dilation = (1,) + strides, (1,) + dilation
-    name = c.out("/conv" if (rank == 1 or _act(c) or suffix) else "")
+    name = c.out("/conv" if (rank == 1 or has_activation(c) or suffix) else "")
     in_ch = x.shape[-1]
     if groups == 1:
         y = _conv2d_op(c, x, kernel, bias, strides, dilation, padding, name)
@@ -100,13 +100,8 @@ def _conv(c, x, rank, suffix=""):
               for g, p in enumerate(parts)]
         y = e.concat(ys, 3, name)
     if rank == 1:
-        y = _from_2d(c, y, c.out("/conv1d") if _act(c) or suffix else c.out())
+        y = _from_2d(c, y, c.out("/conv1d") if has_activation(c) or suffix else c.out())
     return c.act(y, name=c.out(suffix))
-
-
-def _act(c):
-    from ember.converter.frontends.keras.activations import _name
-    return _name(c.get("activation")) not in ("linear", "none", "identity")
 
 
 @register("Conv2D", "Convolution2D")
@@ -155,7 +150,7 @@ def _depthwise(c, x, rank, suffix, separable):
         dk = dk[None]
         strides, dilation = (1,) + strides, (1,) + dilation
     nch = dk.shape[2] * dk.shape[3]
-    final = c.out("/dw" if (rank == 1 or _act(c) or suffix or separable) else "")
+    final = c.out("/dw" if (rank == 1 or has_activation(c) or suffix or separable) else "")
     if separable:
         y = _depthwise_op(c, x, dk, np.zeros(nch, np.float32), strides, dilation, padding, c.out("/dw"))
         pk = np.asarray(w[1], np.float32)
@@ -163,12 +158,12 @@ def _depthwise(c, x, rank, suffix, separable):
             pk = pk[None]
         bias = np.asarray(w[2], np.float32) if use_bias else np.zeros(pk.shape[-1], np.float32)
         y = _conv2d_op(c, y, pk, bias, (1, 1), (1, 1), "VALID",
-                       c.out("/pw" if (rank == 1 or _act(c) or suffix) else ""))
+                       c.out("/pw" if (rank == 1 or has_activation(c) or suffix) else ""))
     else:
         bias = np.asarray(w[1], np.float32) if use_bias else np.zeros(nch, np.float32)
         y = _depthwise_op(c, x, dk, bias, strides, dilation, padding, final)
     if rank == 1:
-        y = _from_2d(c, y, c.out("/conv1d") if _act(c) or suffix else c.out())
+        y = _from_2d(c, y, c.out("/conv1d") if has_activation(c) or suffix else c.out())
     return c.act(y, name=c.out(suffix))
 
 
@@ -226,7 +221,7 @@ def conv2d_transpose(c, x, suffix=""):
              {"padding": padding, "stride_h": strides[0], "stride_w": strides[1]})
     if use_bias:
         y = e.binary("ADD", y, c.const("bias", np.asarray(w[1], np.float32)),
-                     c.out("/bias" if _act(c) or suffix else ""))
+                     c.out("/bias" if has_activation(c) or suffix else ""))
     return c.act(y, name=c.out(suffix))
 
 

@@ -115,14 +115,14 @@ def dense(c):
         raise c.fail(f"kernel {kernel.shape} does not fit the input {x.shape}")
     ins = [x, c.const("kernel", kernel.T)]
     ins.append(c.const("bias", w[1]) if use_bias else None)
-    y = c.e.op("FULLY_CONNECTED", ins, tuple(x.shape[:-1]) + (units,), c.out("/dense")
-               if _has_act(c) else c.out(),
+    y = c.e.op("FULLY_CONNECTED", ins, tuple(x.shape[:-1]) + (units,),
+               c.out("/dense") if has_activation(c) else c.out(),
                {"fused_activation_function": "NONE", "keep_num_dims": x.rank > 2})
     return c.act(y, name=c.out())
 
 
-def _has_act(c):
-    return A._name(c.get("activation")) not in ("linear", "none", "identity")
+def has_activation(c):
+    return A.name_of(c.get("activation")) not in A.IDENTITY
 
 
 @register("Activation")
@@ -323,10 +323,11 @@ def _merge_inputs(c):
     return ins
 
 
-def _chain(c, op, ins):
+def _chain(c, op, ins, final=None):
+    final = final or c.out()
     y = ins[0]
     for i, t in enumerate(ins[1:]):
-        y = c.e.binary(op, y, t, c.out() if i == len(ins) - 2 else c.out(f"/{i}"))
+        y = c.e.binary(op, y, t, final if i == len(ins) - 2 else c.out(f"/{i}"))
     return y
 
 
@@ -361,8 +362,7 @@ def subtract(c):
 @register("Average")
 def average(c):
     ins = _merge_inputs(c)
-    s = _chain(c.__class__(c.walker, c.lc, c.name + "/sum", c.index, c.where, c.args, c.kwargs, c.w),
-               "ADD", ins)
+    s = _chain(c, "ADD", ins, c.out("/sum"))
     return c.e.scalar("MUL", s, 1.0 / len(ins), c.out())
 
 
