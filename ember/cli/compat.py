@@ -355,7 +355,8 @@ def edgetpu_lines(e, limit=12):
     for x in u:
         for k in x["kinds"]:
             kinds[k] = kinds.get(k, 0) + 1
-    lines.append("why: " + "; ".join(f"{_KIND_WORDS[k]} ({n} nodes)" for k, n in sorted(kinds.items())))
+    lines.append("why: " + "; ".join(f"{_KIND_WORDS[k]} ({n} node{'' if n == 1 else 's'})"
+                                      for k, n in sorted(kinds.items())))
     for x in u[:limit]:
         more = f" (+{len(x['reasons']) - 1} more)" if len(x["reasons"]) > 1 else ""
         lines.append(f"  {x['node']:>4} {x['op']:<28} {_clip(x['reasons'][0], 80)}{more}")
