@@ -84,7 +84,8 @@ def quantize(model, mode, calibration=None, **kw):
     """ember.convert with quantisation, warnings collected: (bytes, [messages])."""
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter("always")
-        q = ember.convert(bytes(model), quantize=mode, calibration=calibration, **kw)
+        src = model if isinstance(model, str) else bytes(model)
+        q = ember.convert(src, quantize=mode, calibration=calibration, **kw)
     return q, [str(w.message) for w in ws if issubclass(w.category, ember.quantize.QuantizationWarning)]
 
 
