@@ -27,7 +27,7 @@ and zero point. Reading images needs Pillow: pip install 'ember[images]'.
 
 
 def add_parser(sub):
-    p = sub.add_parser("run", help="run a model on .npy inputs (or seeded random ones)",
+    p = sub.add_parser("run", help="run a model on .npy or image inputs (or seeded random ones)",
                        description="Runs MODEL once and prints each output's name, shape, dtype "
                                    "and a summary. Inputs come from .npy files; inputs not given "
                                    "are filled with seeded random values (said so). Images "
