@@ -40,11 +40,12 @@ def build_source(name, path):
     model.save(path)
 
 
-def wall(cmd, runs):
+def wall(cmd, runs, env=None):
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -63,20 +64,22 @@ def main(argv=None):
         src = os.path.join(tmp, f"{args.model}.keras")
         build_source(args.model, src)
         out = os.path.join(tmp, "ember.tflite")
+        # TensorFlow's own Keras must not inherit the backend chosen to build the source.
+        tf_env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
         ember_t = wall([sys.executable, "-m", "ember", "convert", src, "-o", out], args.runs)
         result = {"model": args.model, "source_bytes": os.path.getsize(src),
                   "ember_s": ember_t, "ember_tflite_bytes": os.path.getsize(out)}
         print(f"{args.model}: ember convert  median {statistics.median(ember_t):.2f} s "
               f"(runs: {', '.join(f'{t:.2f}' for t in ember_t)}), "
               f"{result['ember_tflite_bytes']:,} bytes")
-        has_tf = subprocess.run([args.tf_python, "-c", "import tensorflow"],
+        has_tf = subprocess.run([args.tf_python, "-c", "import tensorflow"], env=tf_env,
                                 capture_output=True).returncode == 0
         if not has_tf:
             print("TensorFlow is not installed: no TFLiteConverter figure (pip install tensorflow "
                   "in this environment to print both)")
         else:
             tf_out = os.path.join(tmp, "tf.tflite")
-            tf_t = wall([args.tf_python, "-c", TF_SCRIPT, src, tf_out], args.runs)
+            tf_t = wall([args.tf_python, "-c", TF_SCRIPT, src, tf_out], args.runs, tf_env)
             result["tensorflow_s"] = tf_t
             ratio = statistics.median(ember_t) / statistics.median(tf_t)
             print(f"{args.model}: TFLiteConverter median {statistics.median(tf_t):.2f} s; "
