@@ -372,3 +372,49 @@ def test_reduce_max_min_int8(op, case):
     s_in, z_in = act_scales("int8")[:2]
     m, ins = reduce_model(rng, op, "int8", shape, axes, keep, dict(scale=[s_in], zero_point=[z_in]))
     check(m, ins, "int8")
+
+
+# ---- refusals ------------------------------------------------------------------------
+
+def _conv_err_model(x_q, w_q, y_q, dtype="int8", w=None, bias=True):
+    b = ModelBuilder()
+    x = b.input("x", [1, 4, 4, 2], dtype, quant=x_q)
+    wt = b.const("w", w if w is not None else np.ones((3, 1, 1, 2), np.int8), quant=w_q)
+    ins = [x, wt]
+    if bias:
+        ins.append(b.const("b", np.zeros(3, np.int64 if dtype == "int16" else np.int32),
+                           quant=dict(scale=[0.01], zero_point=[0])))
+    y = b.tensor("y", [1, 4, 4, 3], dtype, quant=y_q)
+    b.op("CONV_2D", ins, [y], options=("Conv2DOptions", {"stride_h": 1, "stride_w": 1}))
+    b.output(y)
+    return b.build()
+
+
+Q = dict(scale=[0.1], zero_point=[0])
+
+
+@pytest.mark.parametrize("model,match", [
+    (lambda: _conv_err_model(None, Q, Q), "input tensor 'x'.*no quantization"),
+    (lambda: _conv_err_model(Q, None, Q), "weights tensor 'w'.*no quantization"),
+    (lambda: _conv_err_model(Q, Q, None), "output tensor 'y'.*no quantization"),
+    (lambda: _conv_err_model(Q, dict(scale=[0.1], zero_point=[4]), Q), "symmetric"),
+    (lambda: _conv_err_model(dict(scale=[0.1], zero_point=[3]), Q, Q, dtype="int16"), "zero point 0"),
+    (lambda: _conv_err_model(Q, dict(scale=[0.1, 0.2], zero_point=[0, 0], quantized_dimension=0), Q),
+     "scales"),
+])
+def test_conv_quant_refused(model, match):
+    with pytest.raises(ember.EmberError, match=match):   # at load or at allocate
+        ember.Interpreter(model_content=model()).allocate_tensors()
+
+
+def test_fc_bias_scale_mismatch_refused():
+    b = ModelBuilder()
+    x = b.input("x", [1, 4], "int8", quant=Q)
+    w = b.const("w", np.ones((2, 4), np.int8), quant=Q)
+    bias = b.const("b", np.zeros(2, np.int32), quant=dict(scale=[1.0], zero_point=[0]))
+    y = b.tensor("y", [1, 2], "int8", quant=Q)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], options=("FullyConnectedOptions", {}))
+    b.output(y)
+    it = ember.Interpreter(model_content=b.build())
+    with pytest.raises(ember.EmberError, match="bias scale"):
+        it.allocate_tensors()
