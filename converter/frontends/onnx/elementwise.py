@@ -54,9 +54,9 @@ def _binary(ctx, node, ins, attrs):
     if type_ == "POW" and b.dtype != a.dtype:
         b = ctx.emit("CAST", [b], a.dtype, shape_of(b)) if not isinstance(b, np.ndarray) \
             else b.astype(a.dtype)
-    if node.op_type == "Div" and np.issubdtype(a.dtype, np.integer):
-        raise ctx.error("integer Div is not supported (TFLite's DIV has no truncating "
-                        "integer form for every type)")
+    if node.op_type == "Div" and np.issubdtype(a.dtype, np.integer) and a.dtype != np.int32:
+        raise ctx.error(f"integer Div of {a.dtype} is not supported (TFLite's DIV truncates "
+                        "int32 only)")
     return binary(ctx, type_, a, b, name=ctx.out_name())
 
 
@@ -84,6 +84,9 @@ def _reciprocal(ctx, node, ins, attrs):
 
 @op("Identity", "Dropout")
 def _identity(ctx, node, ins, attrs):
+    if node.op_type == "Dropout" and len(ins) > 2 and ins[2] is not None and \
+            (not isinstance(ins[2], np.ndarray) or bool(ins[2])):
+        raise ctx.error("Dropout in training mode is not supported (inference models only)")
     if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
         mask = np.ones(shape_of(ins[0]), np.bool_) if all(
             d is not None for d in shape_of(ins[0])) else None
@@ -262,3 +265,38 @@ def _erf(ctx, node, ins, attrs):
     neg = binary(ctx, "LESS", x, scalar(0.0, x))
     return ctx.emit("SELECT_V2", [neg, unary(ctx, "NEG", y), y], x.dtype, shape_of(x),
                     name=ctx.out_name())
+
+
+@op("Swish")
+def _swish(ctx, node, ins, attrs):
+    x = ins[0]
+    alpha = float(attrs.get("alpha", 1.0))
+    xs = x if alpha == 1.0 else binary(ctx, "MUL", x, scalar(alpha, x))
+    return binary(ctx, "MUL", x, unary(ctx, "LOGISTIC", xs), name=ctx.out_name())
+
+
+@op("ThresholdedRelu")
+def _thresholded_relu(ctx, node, ins, attrs):
+    x = ins[0]
+    keep = binary(ctx, "GREATER", x, scalar(float(attrs.get("alpha", 1.0)), x))
+    return ctx.emit("SELECT_V2", [keep, x, scalar(0.0, x)], x.dtype, shape_of(x),
+                    name=ctx.out_name())
+
+
+@op("Celu")
+def _celu(ctx, node, ins, attrs):
+    # max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) = relu(x) + alpha * min(elu(x / alpha), 0)
+    x = ins[0]
+    alpha = float(attrs.get("alpha", 1.0))
+    xs = x if alpha == 1.0 else binary(ctx, "MUL", x, scalar(1.0 / alpha, x))
+    return binary(ctx, "ADD", unary(ctx, "RELU", x), _negative_part(ctx, xs, alpha),
+                  name=ctx.out_name())
+
+
+@op("Mish")
+def _mish(ctx, node, ins, attrs):
+    x = ins[0]
+    t = unary(ctx, "EXP", unary(ctx, "NEG", unary(ctx, "ABS", x)))
+    sp = binary(ctx, "ADD", unary(ctx, "RELU", x),
+                unary(ctx, "LOG", binary(ctx, "ADD", t, scalar(1.0, x))))
+    return binary(ctx, "MUL", x, unary(ctx, "TANH", sp), name=ctx.out_name())

@@ -184,12 +184,13 @@ def _conv_transpose(ctx, node, ins, attrs):
     auto = _s(attrs.get("auto_pad", "NOTSET"))
     if attrs.get("output_shape"):
         outs = [int(v) for v in attrs["output_shape"]][-n:]
-        total = [f + op_ - o for f, op_, o in zip(full, out_pad, outs)]
-        if auto == "SAME_LOWER":
-            pb = [t - t // 2 for t in total]
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            total = [f + op_ - o for f, op_, o in zip(full, out_pad, outs)]
+            pb = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in total]
         else:
-            pb = [t // 2 for t in total]
-        pe = [t - p for t, p in zip(total, pb)]
+            # Explicit pads (default 0) crop the start; the rest is cropped or zero-filled
+            # at the end to reach output_shape.
+            pb = _ints(attrs, "pads", 2 * n, 0)[:n]
     elif auto in ("SAME_UPPER", "SAME_LOWER"):
         outs = [i * st for i, st in zip(in_sp, strides)]
         total = [f + op_ - o for f, op_, o in zip(full, out_pad, outs)]
@@ -447,15 +448,19 @@ def _matmul(ctx, node, ins, attrs):
         bt = ctx.transpose(b, (1, 0))
         y = _fc(ctx, bt, a, None, None, False)
         return ctx.transpose(y, (1, 0), name=name)
-    if len(sa) == 1:
-        a2 = ctx.reshape(a, (1, sa[0])) if not isinstance(a, np.ndarray) else a.reshape(1, -1)
-        y = _matmul_nd(ctx, a2, b, None)
-        ys = shape_of(y)
-        return ctx.reshape(y, ys[:-2] + ys[-1:], name=name)
-    if len(sb) == 1:
-        b2 = b.reshape(-1, 1) if isinstance(b, np.ndarray) else ctx.reshape(b, (sb[0], 1))
-        y = _matmul_nd(ctx, a, b2, None)
-        return ctx.reshape(y, shape_of(y)[:-1], name=name)
+    if len(sa) == 1 or len(sb) == 1:
+        # 1-D operands: a row (a) or a column (b) vector, whose unit dim is dropped after.
+        a2 = a if len(sa) > 1 else (a.reshape(1, -1) if isinstance(a, np.ndarray)
+                                    else ctx.reshape(a, (1, sa[0])))
+        b2 = b if len(sb) > 1 else (b.reshape(-1, 1) if isinstance(b, np.ndarray)
+                                    else ctx.reshape(b, (sb[0], 1)))
+        y = _matmul_nd(ctx, a2, b2, None)
+        ys = list(shape_of(y))
+        if len(sb) == 1:
+            ys.pop(-1)
+        if len(sa) == 1:
+            ys.pop(-1 if len(sb) == 1 else -2)
+        return ctx.reshape(y, tuple(ys), name=name)
     return _matmul_nd(ctx, a, b, name)
 
 

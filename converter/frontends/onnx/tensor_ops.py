@@ -241,6 +241,11 @@ def _gather(ctx, node, ins, attrs):
         return ctx.emit("GATHER", [x, idx], x.dtype, out, {"axis": axis, "batch_dims": 0},
                         name=name)
     out = tuple(s[:axis]) + tuple(shape_of(idx)) + tuple(s[axis + 1:])
+    if s[axis] is not None and np.issubdtype(idx.dtype, np.signedinteger):
+        # ONNX counts negative indices from the end; TFLite's GATHER refuses them.
+        neg = ctx.emit("LESS", [idx, np.array(0, idx.dtype)], np.bool_, shape_of(idx))
+        wrapped = ctx.emit("ADD", [idx, np.array(s[axis], idx.dtype)], idx.dtype, shape_of(idx))
+        idx = ctx.emit("SELECT_V2", [neg, wrapped, idx], idx.dtype, shape_of(idx))
     return ctx.emit("GATHER", [x, idx], x.dtype, out, {"axis": axis, "batch_dims": 0}, name=name)
 
 
@@ -340,6 +345,11 @@ def _depth_space(ctx, node, ins, attrs):
         xt = ctx.to_nhwc(x)
         out = (N, None if H is None else H // bs, None if W is None else W // bs, C * bs * bs)
         yt = ctx.emit("SPACE_TO_DEPTH", [xt], x.dtype, out, {"block_size": bs})
+        if _s(attrs.get("mode", "DCR")) == "CRD":
+            # TFLite writes block offset k at channel k*C + c; CRD wants c*bs*bs + k.
+            y = ctx.to_nchw(yt)
+            idx = [k * C + c for c in range(C) for k in range(bs * bs)]
+            return gather(ctx, y, idx, 1, name=ctx.out_name())
     return ctx.to_nchw(yt, name=ctx.out_name())
 
 
@@ -378,3 +388,22 @@ def _gather_nd(ctx, node, ins, attrs):
     si, sx = shape_of(idx), shape_of(x)
     out = tuple(si[:-1]) + tuple(sx[si[-1]:])
     return ctx.emit("GATHER_ND", [x, idx], x.dtype, out, name=ctx.out_name())
+
+
+@op("ConstantOfShape")
+def _constant_of_shape(ctx, node, ins, attrs):
+    from onnx import numpy_helper
+    value = attrs.get("value")
+    value = np.zeros(1, np.float32) if value is None else numpy_helper.to_array(value)
+    dims = ins[0]
+    n = shape_of(dims)[0]
+    if n is None:
+        raise ctx.error("ConstantOfShape with a shape of unknown length")
+    return ctx.emit("FILL", [dims, value.reshape(())], value.dtype, (None,) * n,
+                    name=ctx.out_name())
+
+
+@op("Range")
+def _range(ctx, node, ins, attrs):
+    start, limit, delta = ins
+    return ctx.emit("RANGE", [start, limit, delta], start.dtype, (None,), name=ctx.out_name())
