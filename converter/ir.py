@@ -154,28 +154,36 @@ class Graph:
         self.ops = [o for o in self.ops if o is not op]
 
     def topo_sort(self) -> None:
-        """Orders ops so each runs after the producers of its inputs."""
+        """Orders ops so each runs after the producers of its inputs.
+
+        Iterative depth-first search: real graphs are deeper than Python's recursion limit.
+        """
         produced = {}
         for op in self.ops:
             for o in op.outputs:
                 produced[id(o)] = op
-        done, order, visiting = set(), [], set()
-
-        def visit(op):
-            if id(op) in done:
-                return
-            if id(op) in visiting:
-                raise ConversionError(f"the graph has a cycle through {op}")
-            visiting.add(id(op))
-            for t in op.inputs:
-                if t is not None and id(t) in produced:
-                    visit(produced[id(t)])
-            visiting.discard(id(op))
-            done.add(id(op))
-            order.append(op)
-
-        for op in self.ops:
-            visit(op)
+        done, visiting, order = set(), set(), []
+        for root in self.ops:
+            if id(root) in done:
+                continue
+            stack = [(root, iter(root.inputs))]
+            visiting.add(id(root))
+            while stack:
+                op, pending = stack[-1]
+                for t in pending:
+                    dep = produced.get(id(t)) if t is not None else None
+                    if dep is None or id(dep) in done:
+                        continue
+                    if id(dep) in visiting:
+                        raise ConversionError(f"the graph has a cycle through {dep}")
+                    visiting.add(id(dep))
+                    stack.append((dep, iter(dep.inputs)))
+                    break
+                else:
+                    stack.pop()
+                    visiting.discard(id(op))
+                    done.add(id(op))
+                    order.append(op)
         self.ops = order
 
 
