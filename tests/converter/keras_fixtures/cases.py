@@ -213,8 +213,12 @@ def embedding():
     import keras
     from keras import layers as L
     ids = keras.Input((5,), dtype="int32", name="ids")
-    y = L.Dense(2)(L.Embedding(11, 4)(ids))
-    return _model(ids, y, "embedding"), [np.array([[0, 3, 10, 2, 2], [5, 1, 7, 9, 4]], np.int32)]
+    fids = keras.Input((3,), name="fids")        # float ids: Keras casts them to int
+    emb = L.Embedding(11, 4)
+    outs = [L.Dense(2)(emb(ids)), emb(fids)]
+    return _model([ids, fids], outs, "embedding"), [
+        np.array([[0, 3, 10, 2, 2], [5, 1, 7, 9, 4]], np.int32),
+        np.array([[1, 4, 10], [0, 2, 3]], np.float32)]
 
 
 def recurrent():
