@@ -334,3 +334,41 @@ def test_pack_needs_equal_quantisation():
                          [(I32(2, 2), None), (np.zeros((2, 2), np.int32), None)],
                          qx=q(0.05, 3), qy=q(0.05, 4))
     refused(bad, [], "SPACE_TO_BATCH_ND: input quantisation")
+
+
+# ---- comparisons -----------------------------------------------------------------
+
+def test_comparisons_int16_refused():
+    b = ModelBuilder()
+    x = b.input("a", [3], "int16", quant=q(0.001))
+    c = b.input("b", [3], "int16", quant=q(0.001))
+    y = b.tensor("y", [3], "bool")
+    b.op("LESS", [x, c], [y])
+    b.output(y)
+    refused(b.build(), [], "does not support")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("op", ["EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
+                                "GREATER_EQUAL"])
+def test_comparisons(op, dtype):
+    rng = np.random.default_rng(13)
+    sym = dtype == "int16"
+    off = 128 if dtype == "uint8" else 0
+    # equal quantisation (exact ties) and different scales / zero points
+    for qa, qb in [(q(0.05, off), q(0.05, off)), (q(0.05, 3 + off), q(0.1, -5 + off)),
+                   (q(0.02, 0 + off), q(0.04, 0 + off))]:
+        if sym:
+            qa, qb = q(qa["scale"][0] / 256), q(qb["scale"][0] / 256)
+        for sa, sb in SHAPES[:3]:
+            b = ModelBuilder()
+            x = b.input("a", list(sa), dtype, quant=qa)
+            c = b.input("b", list(sb), dtype, quant=qb)
+            y = b.tensor("y", list(np.broadcast_shapes(sa, sb)), "bool")
+            b.op(op, [x, c], [y])
+            b.output(y)
+            xa = np.clip(rand_q(rng, dtype, sa).astype(np.int64) // 4 + off, INFO[dtype].min,
+                         INFO[dtype].max).astype(dtype)
+            xb = np.clip(rand_q(rng, dtype, sb).astype(np.int64) // 4 + off, INFO[dtype].min,
+                         INFO[dtype].max).astype(dtype)
+            check(b.build(), [xa, xb], dtype)
