@@ -174,6 +174,10 @@ static inline ember_status ember_convq_prepare(ember_context *ctx, const ember_c
             q->shift[c] = s;
         }
     }
+    if (q->acc64)   /* the 64-bit rescale takes shifts in [-31, 7] (TFLite asserts it) */
+        for (int32_t c = 0; c < sp->n_ch; c++)
+            EMBER_ENSURE(ctx, q->shift[c] < 8, "%s: rescale factor of channel %d too large for int16",
+                         op, (int)c);
     return (ember_status)ember_act_range_quant(ctx, act, y, &q->act_lo, &q->act_hi);
 }
 
