@@ -243,28 +243,76 @@ def _depthwise():
     return b.build(), [[1, 6, 6, 4]], (-2.0, 2.0)
 
 
+def _multi_out(op, n, out_shape, options, axis_const=None, shape=(1, 4, 4, 8)):
+    def build():
+        b = ModelBuilder()
+        x = b.input("x", list(shape), "float32")
+        ins = [b.const("axis", np.array(axis_const, np.int32)), x] if axis_const is not None else [x]
+        outs = [b.tensor(f"y{i}", list(out_shape), "float32") for i in range(n)]
+        b.op(op, ins, outs, options=options)
+        b.output(*outs)
+        return b.build(), [list(shape)], (-2.0, 2.0)
+    return build
+
+
+def _pack():
+    b = ModelBuilder()
+    x = b.input("x", [4, 8], "float32")
+    z = b.input("z", [4, 8], "float32")
+    y = b.tensor("y", [2, 4, 8], "float32")
+    b.op("PACK", [x, z], [y], options=("PackOptions", {"values_count": 2, "axis": 0}))
+    b.output(y)
+    return b.build(), [[4, 8], [4, 8]], (-2.0, 2.0)
+
+
+def _select():
+    b = ModelBuilder()
+    c = b.input("c", [1, 4, 8], "bool")
+    x = b.input("x", [1, 4, 8], "float32")
+    z = b.input("z", [1, 4, 8], "float32")
+    y = b.tensor("y", [1, 4, 8], "float32")
+    b.op("SELECT_V2", [c, x, z], [y])
+    b.output(y)
+    return b.build(), [[1, 4, 8]] * 3, (-2.0, 2.0)
+
+
+CASES.update({
+    "SPLIT": _multi_out("SPLIT", 2, (1, 4, 4, 4), ("SplitOptions", {"num_splits": 2}), axis_const=3),
+    "UNPACK": _multi_out("UNPACK", 4, (1, 4, 8), ("UnpackOptions", {"num": 4, "axis": 1})),
+    "PACK": _pack,
+    "PADV2": _unary("PADV2", out_shape=(1, 6, 6, 8), consts=[np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32), np.array([0.5], np.float32)]),
+    "MIRROR_PAD": _unary("MIRROR_PAD", out_shape=(1, 6, 6, 8), consts=[np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32)], options=("MirrorPadOptions", {"mode": "REFLECT"})),
+    "TILE": _unary("TILE", out_shape=(1, 8, 4, 8), consts=[np.array([1, 2, 1, 1], np.int32)]),
+    "GELU": _unary("GELU", options=("GeluOptions", {})),
+    "EQUAL": _binary("EQUAL", out_dtype="bool"),
+    "GREATER_EQUAL": _binary("GREATER_EQUAL", out_dtype="bool"),
+    "REDUCE_MIN": _unary("REDUCE_MIN", out_shape=(1, 8), consts=[np.array([1, 2], np.int32)], options=("ReducerOptions", {})),
+})
 CASES["TRANSPOSE_CONV"] = _transpose_conv
 CASES["DEPTHWISE_CONV_2D"] = _depthwise
+CASES["SELECT_V2"] = _select
 # (op, mode) pairs TFLite Micro has no kernel for: LiteRT's reference kernels are the oracle.
 NOT_IN_MICRO = {("EXP", "int8"), ("GATHER", "int16x8"), ("REDUCE_MAX", "int16x8"),
-                ("RESIZE_BILINEAR", "int16x8")}
+                ("RESIZE_BILINEAR", "int16x8"), ("GELU", "int8"), ("TILE", "int8"),
+                ("TILE", "int16x8"), ("MIRROR_PAD", "int16x8"), ("REDUCE_MIN", "int16x8")}
 # LiteRT's BUILTIN_REF int8 SUM (keep_dims false) returns one value everywhere; TFLite Micro
 # and LiteRT's default kernels agree with each other and with float: they are the oracle.
 REF_BROKEN = {("SUM", "int8")}
-# Ember kernels that have landed but disagree with both references (reported to their owner).
-EMBER_KNOWN_BAD = {("MEAN", "int8"): "Ember's int8 MEAN differs from TFLite Micro and LiteRT BUILTIN_REF"}
 
 
-def _inputs(shapes, lo, hi, seed):
+def _inputs(shapes, lo, hi, seed, case=None):
     rng = np.random.default_rng(seed)
-    return [rng.uniform(lo, hi, s).astype(np.float32) for s in shapes]
+    out = [rng.uniform(lo, hi, s).astype(np.float32) for s in shapes]
+    if case == "SELECT_V2":
+        out[0] = out[0] > 0
+    return out
 
 
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op(case, mode):
     model, shapes, (lo, hi) = CASES[case]()
-    cal = [_inputs(shapes, lo, hi, s) for s in range(12)]
+    cal = [_inputs(shapes, lo, hi, s, case) for s in range(12)]
     q, warns = quantize(model, mode, cal)
     from ember.quantize.spec import spec_for
     op_type = case.split("_const")[0].split("_broadcast")[0]
@@ -272,7 +320,7 @@ def test_op(case, mode):
         assert warns and op_type in warns[0]          # left in float, and said so
         return
     assert not warns, warns
-    x = _inputs(shapes, lo, hi, 100)
+    x = _inputs(shapes, lo, hi, 100, case)
     key = (case, mode)
     micro = tflm(q, x) if key not in NOT_IN_MICRO else None
     ref = litert(q, x, reference=True) if key not in REF_BROKEN else micro
@@ -287,7 +335,5 @@ def test_op(case, mode):
         for d, m in zip(litert(q, x), micro):
             assert_bitexact(m, d, f"{case}: TFLite Micro vs LiteRT default kernels")
     got = ember_or_pending(q, x)
-    if key in EMBER_KNOWN_BAD and any(not np.array_equal(g, r) for g, r in zip(got, ref)):
-        pytest.xfail(EMBER_KNOWN_BAD[key])
     for g, r in zip(got, ref):
         assert_bitexact(g, r, f"{case}: Ember vs the references")
