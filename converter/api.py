@@ -45,7 +45,10 @@ def convert(source, *, output=None, quantize=None, calibration=None, input_type=
             from ember.quantize.data import reusable
             calibration = reusable(calibration)     # read by calibration, then by the report
             float_data = write(model)
-        model = _quantize(model, quantize, calibration, calibration_method=calibration_method,
+        # float16/dynamic need no calibration; with --report the data is for the report only.
+        needs_data = quantize in ("int8", "int16x8") or report is None
+        model = _quantize(model, quantize, calibration if needs_data else None,
+                          calibration_method=calibration_method,
                           input_type=input_type, output_type=output_type, strict_int8=strict_int8)
     data = write(model)
     if quantize is not None and report is not None:

@@ -100,3 +100,11 @@ def test_cli_strict_and_bad_calibration(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr and "'x'" in r.stderr, r.stderr
     r = ember_cli("convert", src, "-o", tmp_path / "q.tflite", "--quantize", "float16")
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("mode", ["float16", "dynamic"])
+def test_report_for_weight_only_modes(tmp_path, mode):
+    # The calibration data is only the report's here: these modes need none.
+    ember.convert(cnn(), quantize=mode, calibration=CAL, report=tmp_path / "r.md")
+    text = (tmp_path / "r.md").read_text()
+    assert "| probs |" in text
