@@ -61,6 +61,7 @@ class _Pass:
         self.g = g
         self.names = {t.name for t in g.tensors()}
         self.changed = False
+        self.paid = set()
 
     # ---- bookkeeping ----------------------------------------------------------
     def unique(self, base):
@@ -133,6 +134,10 @@ class _Pass:
             self.replace_input(op, y, x)
         self.changed = True
         return True
+
+    def removable(self, v, c):
+        """1 if the transpose producing v goes away once c stops reading v."""
+        return int(id(v) not in self.outputs and all(u is c for u in self.consumers(v)))
 
     def dead(self, t):
         return not self.consumers(t) and id(t) not in self.outputs
@@ -224,7 +229,7 @@ class _Pass:
             if v is y:
                 new_inputs[pos] = t.inputs[0]
                 if id(v) not in seen:
-                    before += 1
+                    before += self.removable(v, c)
                     seen.add(id(v))
                 continue
             if v.is_const:
@@ -244,7 +249,7 @@ class _Pass:
             if p is not None and id(p) in self.live and _perm_of(p) == perm:
                 new_inputs[pos] = p.inputs[0]
                 if id(v) not in seen:
-                    before += 1
+                    before += self.removable(v, c)
                     seen.add(id(v))
                 continue
             existing = next((u for u in self.consumers(v) if _perm_of(u) == inv), None)
@@ -261,8 +266,15 @@ class _Pass:
             before += len(cancel)
             if id(z) in self.outputs or len(cancel) < len(users) or not users:
                 after += 1
-        if not (after < before or (after <= before and not to_insert)):
-            return False
+        if to_insert:
+            # A move that adds transposes upstream must pay off, and happens once per op and
+            # perm: a later move back through the same op could otherwise undo it forever.
+            if after >= before or (id(c), perm) in self.paid:
+                return False
+            self.paid.add((id(c), perm))
+        # Without new upstream transposes a move only carries transposes down (duplicating
+        # them over several outputs at worst), so it always ends; further down they meet
+        # their inverses.
         for pos in to_insert:
             v = c.inputs[pos]
             new_inputs[pos] = self.transpose_op(v, inv).outputs[0]
@@ -277,7 +289,8 @@ class _Pass:
                 outs.append(z)
                 continue
             zq = _inverse(q)
-            nz = ir.Tensor(self.unique(z.name + "/nhwc"), z.dtype,
+            base = z.name[:-len("/moved")] if z.name.endswith("/moved") else z.name
+            nz = ir.Tensor(self.unique(base + "/moved"), z.dtype,
                            shape=_permute_shape(z.shape, zq) if z.shape is not None else None,
                            quant=z.quant)
             self.producer[id(nz)] = c
