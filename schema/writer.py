@@ -54,6 +54,28 @@ def _shape_fields(t):
     return [1 if d is None else int(d) for d in t.shape], [-1 if d is None else int(d) for d in t.shape]
 
 
+def _signature_indices(key, entries, interface, index):
+    """Tensor indices of a signature's inputs or outputs.
+
+    A pass may have replaced an interface tensor with an equivalent one after the
+    signature was made; such an entry is found again by the tensor's name, then by its
+    position in the subgraph's inputs/outputs, before the writer gives up.
+    """
+    by_name = {t.name: t for t in interface}
+    out = {}
+    for pos, (name, t) in enumerate(entries.items()):
+        if id(t) not in index:
+            t = by_name.get(t.name)
+            if t is None and len(entries) == len(interface):
+                t = interface[pos]
+            if t is None or id(t) not in index:
+                from ember.converter.ir import ConversionError
+                raise ConversionError(f"signature {key!r}: its tensor {name!r} is no longer in the "
+                                      "graph (a pass removed it)")
+        out[name] = index[id(t)]
+    return out
+
+
 def write(model, *, description=None):
     """Serialise an IR model to .tflite bytes."""
     from ember import __version__
@@ -106,9 +128,9 @@ def write(model, *, description=None):
         g = model.subgraphs[0]
         sigs = [Signature("serving_default", {t.name: t for t in g.inputs}, {t.name: t for t in g.outputs})]
     for s in sigs:
-        idx = indices[s.subgraph]
-        b.signature(s.key, {n: idx[id(t)] for n, t in s.inputs.items()},
-                    {n: idx[id(t)] for n, t in s.outputs.items()}, subgraph=s.subgraph)
+        g, idx = model.subgraphs[s.subgraph], indices[s.subgraph]
+        b.signature(s.key, _signature_indices(s.key, s.inputs, g.inputs, idx),
+                    _signature_indices(s.key, s.outputs, g.outputs, idx), subgraph=s.subgraph)
     meta = dict(model.metadata)
     meta.setdefault("min_runtime_version", min_runtime_version(model).encode().ljust(16, b"\0"))
     meta["ember_version"] = __version__.encode()
