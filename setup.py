@@ -74,7 +74,15 @@ pkgs, pkg_dirs = packages()
 setup(
     packages=pkgs,
     package_dir=pkg_dirs,
-    package_data={"ember.schema": ["*.fbs"], "ember.boards": ["*.toml", "*.json"]},
+    # The C sources ship too: `ember micro build` copies the core, kernels and schema
+    # tables into the firmware project it writes.
+    package_data={
+        "ember.schema": ["*.fbs", "c/*.c", "c/*.h"],
+        "ember.interpreter": ["core/*.c", "core/*.h", "core/kernels/*.c", "core/kernels/*.h",
+                              "core/kernels/*.inc", "core/kernels/opt/*.c"],
+        "ember.micro": ["c/*"],
+        "ember.boards": ["*.json", "data/*.json"],
+    },
     ext_modules=[ext],
     cmdclass=cmdclass,
 )
