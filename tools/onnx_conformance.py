@@ -14,6 +14,7 @@ failed case, not the end of the run.
 import argparse
 import collections
 import datetime
+import functools
 import multiprocessing as mp
 import os
 import pathlib
@@ -40,6 +41,7 @@ PARAM_INPUTS = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def _cases():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
