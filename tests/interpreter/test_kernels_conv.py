@@ -468,14 +468,19 @@ def test_batch_matmul_errors():
 
 
 def test_int8_refused():
+    """int8 CONV_2D runs (tests/interpreter/test_kernels_int8_compute.py); int8
+    weights without quantisation parameters are refused, naming the tensor."""
+    import ember as em
     q = {"scale": [0.1], "zero_point": [0]}
     b = ModelBuilder()
     x = b.input("x", [1, 4, 4, 2], "int8", quant=q)
-    w = b.const("w", np.ones((2, 1, 1, 2), np.int8), quant=q)
+    w = b.const("w_noq", np.ones((2, 1, 1, 2), np.int8))
     y = b.tensor("y", [1, 4, 4, 2], "int8", quant=q)
     b.op("CONV_2D", [x, w, -1], [y], options=("Conv2DOptions", {"stride_h": 1, "stride_w": 1}))
     b.output(y)
-    _expect_error(b.build(), [])
+    it = em.Interpreter(model_content=b.build())
+    with pytest.raises(em.EmberError, match="weights tensor 'w_noq'.*no quantization parameters"):
+        it.allocate_tensors()
 
 
 def test_ctb_errors():

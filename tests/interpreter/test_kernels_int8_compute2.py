@@ -1,0 +1,127 @@
+"""Integer paths of TRANSPOSE_CONV, BATCH_MATMUL and L2_NORMALIZATION (int8,
+int16x8, uint8 where TFLite has it), bit-exact against TFLite Micro and LiteRT
+BUILTIN_REF (tests/oracle_int8.py), on every Ember kernel path
+(EMBER_KERNEL_PATH=ref|generic|avx2: the fast paths must give the same bits)."""
+import numpy as np
+import pytest
+
+import ember
+from ember.schema.builder import ModelBuilder
+from oracle_int8 import assert_matches_reference
+
+QR = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+@pytest.fixture(params=["ref", "generic", "avx2"])
+def path(request, monkeypatch):
+    monkeypatch.setenv("EMBER_KERNEL_PATH", request.param)
+    return request.param
+
+
+def qdata(rng, shape, dtype):
+    lo, hi = QR[dtype]
+    return rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
+
+
+def act_q(dtype):
+    """(input scale, zp, output scale, zp) typical of each variant."""
+    if dtype == "int16":
+        return 0.0005, 0, 0.002, 0
+    if dtype == "uint8":
+        return 0.02, 131, 0.1, 117
+    return 0.02, -3, 0.1, 5
+
+
+# ---- TRANSPOSE_CONV ----------------------------------------------------------------
+
+def tconv_model(rng, dtype, in_shape, O, KH, KW, stride, padding, *, per_channel=True, bias=True,
+                act=None, bias_type=None):
+    N, H, W, C = in_shape
+    b = ModelBuilder()
+    s_in, z_in, s_out, z_out = act_q(dtype)
+    if padding == "SAME":
+        OH, OW = H * stride[0], W * stride[1]
+    else:
+        OH, OW = (H - 1) * stride[0] + KH, (W - 1) * stride[1] + KW
+    shape = b.const("shape", np.array([N, OH, OW, O], np.int32))
+    if dtype == "uint8":
+        w = rng.integers(0, 255, (O, KH, KW, C), endpoint=True).astype(np.uint8)
+        ws = np.array([0.01])
+        wq = dict(scale=ws, zero_point=[7])
+    else:
+        w = rng.integers(-127, 127, (O, KH, KW, C), endpoint=True).astype(np.int8)
+        ws = rng.uniform(0.002, 0.02, O) if per_channel else np.array([0.01])
+        wq = dict(scale=ws, zero_point=np.zeros(len(ws), np.int64), quantized_dimension=0)
+    wt = b.const("w", w, quant=wq)
+    x = b.input("x", in_shape, dtype, quant=dict(scale=[s_in], zero_point=[z_in]))
+    ins = [shape, wt, x]
+    if bias:
+        bt = bias_type or (np.int64 if dtype == "int16" else np.int32)
+        bs = s_in * np.broadcast_to(ws, (O,))
+        bq = dict(scale=bs, zero_point=np.zeros(O, np.int64), quantized_dimension=0) if len(ws) > 1 \
+            else dict(scale=[bs[0]], zero_point=[0])
+        ins.append(b.const("b", rng.integers(-3000, 3000, O).astype(bt), quant=bq))
+    y = b.tensor("y", [N, OH, OW, O], dtype, quant=dict(scale=[s_out], zero_point=[z_out]))
+    opts = {"padding": padding, "stride_h": stride[0], "stride_w": stride[1]}
+    version = 3 if bias else 2
+    if act is not None:
+        opts["fused_activation_function"] = act
+        version = 4
+    b.op("TRANSPOSE_CONV", ins, [y], options=("TransposeConvOptions", opts), version=version)
+    b.output(y)
+    return b.build(), [qdata(rng, in_shape, dtype)]
+
+
+TCONV_CASES = [
+    # in_shape, O, KH, KW, stride, padding
+    ([1, 4, 4, 3], 5, 3, 3, (2, 2), "SAME"),
+    ([2, 3, 5, 8], 4, 2, 2, (2, 2), "VALID"),
+    ([1, 5, 4, 6], 7, 3, 2, (1, 2), "SAME"),
+    ([1, 3, 3, 17], 16, 4, 4, (2, 2), "VALID"),
+    ([1, 6, 6, 4], 3, 1, 1, (1, 1), "SAME"),
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("case", range(len(TCONV_CASES)))
+def test_tconv(path, dtype, case):
+    in_shape, O, KH, KW, st, pad = TCONV_CASES[case]
+    rng = np.random.default_rng(200 + case)
+    m, ins = tconv_model(rng, dtype, in_shape, O, KH, KW, st, pad)
+    assert_matches_reference(m, ins)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_tconv_per_tensor_no_bias(path, dtype):
+    rng = np.random.default_rng(210)
+    m, ins = tconv_model(rng, dtype, [1, 4, 3, 5], 6, 3, 3, (2, 1), "SAME", per_channel=False,
+                         bias=False)
+    assert_matches_reference(m, ins)
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_tconv_activation(path, act):
+    rng = np.random.default_rng(211)
+    m, ins = tconv_model(rng, "int8", [1, 4, 4, 3], 4, 3, 3, (2, 2), "SAME", act=act)
+    assert_matches_reference(m, ins)
+
+
+def test_tconv_uint8(path):
+    # TFLite Micro has no uint8 TRANSPOSE_CONV: LiteRT BUILTIN_REF only.
+    rng = np.random.default_rng(212)
+    m, ins = tconv_model(rng, "uint8", [1, 4, 4, 3], 5, 3, 3, (2, 2), "SAME")
+    assert_matches_reference(m, ins, use_tflm=False)
+
+
+def test_tconv_quant_refused():
+    b = ModelBuilder()
+    shape = b.const("shape", np.array([1, 4, 4, 2], np.int32))
+    w = b.const("w", np.ones((2, 3, 3, 2), np.int8))          # no quantisation parameters
+    x = b.input("x", [1, 2, 2, 2], "int8", quant=dict(scale=[0.1], zero_point=[0]))
+    y = b.tensor("y", [1, 4, 4, 2], "int8", quant=dict(scale=[0.1], zero_point=[0]))
+    b.op("TRANSPOSE_CONV", [shape, w, x], [y], options=("TransposeConvOptions", {
+        "padding": "SAME", "stride_h": 2, "stride_w": 2}))
+    b.output(y)
+    with pytest.raises(ember.EmberError, match="weights tensor 'w'.*no quantization"):
+        ember.Interpreter(model_content=b.build()).allocate_tensors()
