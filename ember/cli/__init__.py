@@ -1,5 +1,5 @@
 """The ``ember`` command line: ``ember convert``, ``ember run``, ``ember inspect``,
-``ember bench`` (``ember boards`` and ``ember micro`` arrive with the microcontroller issue).
+``ember bench``, ``ember boards`` and ``ember micro``.
 
 Conventions: errors print one line (what, where, what to do) and exit 1 with no
 traceback (``--debug`` shows it); usage errors exit 2 (argparse). Colour only on

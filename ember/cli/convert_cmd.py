@@ -9,16 +9,18 @@ EXAMPLES = """examples:
   ember convert examples/demo_model.tflite -o demo.tflite
   ember convert model.keras -o model.tflite
   ember convert model.onnx -o model.tflite --input-shape input=1,3,224,224
+  ember convert model.onnx -o model.tflite --nhwc
   ember convert model.tflite -o model_int8.tflite --quantize int8 --calibration samples.npy
+  ember convert model.keras -o model_int8.tflite --quantize int8 --calibration samples.npz \
+        --strict-int8 --report report.html
 """
 
 
 def add_parser(sub):
     p = sub.add_parser("convert", help="convert a model to .tflite",
-                       description="Converts SRC to a .tflite flatbuffer. Sources: .tflite today "
-                                   "(read, re-optimised, re-written); .keras, .h5 and .onnx arrive with "
-                                   "the converter's frontends. Quantisation flags are accepted and "
-                                   "routed to ember.convert.",
+                       description="Converts SRC (.keras, .h5, .onnx or .tflite) to an optimised "
+                                   ".tflite flatbuffer, without TensorFlow, and optionally quantises it "
+                                   "(float16, dynamic, int8, int16x8).",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", help="the source model")
     p.add_argument("-o", "--output", required=True, help="the .tflite file to write")
@@ -39,6 +41,9 @@ def add_parser(sub):
                         "SQNR and max error vs the float model on the calibration data")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's unknown dimensions; repeatable")
+    p.add_argument("--nhwc", action="store_true",
+                   help="ONNX sources: give 4-D image inputs and outputs NHWC layout instead of "
+                        "the model's NCHW (no transposes left at the edges)")
     p.set_defaults(func=run)
 
 
@@ -67,7 +72,7 @@ def run(args):
                                  calibration=args.calibration, input_type=args.input_type,
                                  output_type=args.output_type,
                                  input_shapes=_shapes(args.input_shape) or None,
-                                 calibration_method=args.calibration_method,
+                                 nhwc=args.nhwc, calibration_method=args.calibration_method,
                                  strict_int8=args.strict_int8, report=args.report)
     for w in caught:        # quantisation fallbacks: one line each, not Python's warning format
         print(f"ember convert: warning: {w.message}", file=sys.stderr)
