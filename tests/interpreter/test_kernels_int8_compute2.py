@@ -125,3 +125,104 @@ def test_tconv_quant_refused():
     b.output(y)
     with pytest.raises(ember.EmberError, match="weights tensor 'w'.*no quantization"):
         ember.Interpreter(model_content=b.build()).allocate_tensors()
+
+
+# ---- BATCH_MATMUL ----------------------------------------------------------------------
+
+def bmm_model(rng, dtype, ls, rs, adj_x, adj_y, *, const_rhs=False):
+    b = ModelBuilder()
+    if dtype == "int16":
+        lq, rq, oq = (0.001, 0), (0.0007, 0), (0.004, 0)
+    else:
+        lq, rq, oq = (0.02, -5), (0.03, 9), (0.15, 3)
+    lhs = b.input("lhs", ls, dtype, quant=dict(scale=[lq[0]], zero_point=[lq[1]]))
+    rdata = qdata(rng, rs, dtype)
+    if const_rhs:
+        rhs = b.const("rhs", rdata, quant=dict(scale=[rq[0]], zero_point=[rq[1]]))
+    else:
+        rhs = b.input("rhs", rs, dtype, quant=dict(scale=[rq[0]], zero_point=[rq[1]]))
+    M = ls[-1] if adj_x else ls[-2]
+    N = rs[-2] if adj_y else rs[-1]
+    batch = np.broadcast_shapes(tuple(ls[:-2]), tuple(rs[:-2]))
+    y = b.tensor("y", list(batch) + [M, N], dtype, quant=dict(scale=[oq[0]], zero_point=[oq[1]]))
+    b.op("BATCH_MATMUL", [lhs, rhs], [y], options=("BatchMatMulOptions", {"adj_x": adj_x, "adj_y": adj_y}))
+    b.output(y)
+    ins = [qdata(rng, ls, dtype)] + ([] if const_rhs else [rdata])
+    return b.build(), ins
+
+
+BMM_CASES = [
+    # lhs shape, rhs shape, adj_x, adj_y
+    ([2, 3, 4], [2, 4, 5], False, False),
+    ([3, 7], [7, 6], False, False),
+    ([2, 5, 3], [2, 5, 4], True, False),
+    ([2, 3, 6], [2, 4, 6], False, True),
+    ([1, 6, 3], [1, 5, 6], True, True),
+    ([2, 1, 3, 8], [3, 8, 4], False, False),      # broadcast batch dims
+    ([4, 2, 9], [1, 9, 3], False, False),
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("case", range(len(BMM_CASES)))
+def test_batch_matmul(dtype, case):
+    ls, rs, ax, ay = BMM_CASES[case]
+    rng = np.random.default_rng(300 + case)
+    m, ins = bmm_model(rng, dtype, ls, rs, ax, ay)
+    assert_matches_reference(m, ins)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_batch_matmul_const_rhs(dtype):
+    rng = np.random.default_rng(320)
+    m, ins = bmm_model(rng, dtype, [2, 4, 10], [10, 7], False, False, const_rhs=True)
+    assert_matches_reference(m, ins)
+
+
+def test_batch_matmul_int16_zero_point_refused():
+    b = ModelBuilder()
+    lhs = b.input("lhs", [2, 3], "int16", quant=dict(scale=[0.1], zero_point=[2]))
+    rhs = b.input("rhs", [3, 2], "int16", quant=dict(scale=[0.1], zero_point=[0]))
+    y = b.tensor("y", [2, 2], "int16", quant=dict(scale=[0.1], zero_point=[0]))
+    b.op("BATCH_MATMUL", [lhs, rhs], [y], options=("BatchMatMulOptions", {}))
+    b.output(y)
+    with pytest.raises(ember.EmberError, match="zero point 0"):
+        ember.Interpreter(model_content=b.build()).allocate_tensors()
+
+
+# ---- L2_NORMALIZATION ------------------------------------------------------------------
+
+def l2_model(dtype, shape, in_q, out_q):
+    b = ModelBuilder()
+    x = b.input("x", shape, dtype, quant=dict(scale=[in_q[0]], zero_point=[in_q[1]]))
+    y = b.tensor("y", shape, dtype, quant=dict(scale=[out_q[0]], zero_point=[out_q[1]]))
+    b.op("L2_NORMALIZATION", [x], [y], options=("L2NormOptions", {}))
+    b.output(y)
+    return b.build()
+
+
+@pytest.mark.parametrize("shape", [[3, 8], [2, 3, 5], [1, 1], [4, 300], [2, 2, 2, 16]])
+@pytest.mark.parametrize("in_zp", [0, -17, 40])
+def test_l2norm_int8(shape, in_zp):
+    rng = np.random.default_rng(len(shape) * 10 + in_zp)
+    m = l2_model("int8", shape, (0.05, in_zp), (1 / 128, 0))
+    x = qdata(rng, shape, "int8")
+    x.reshape(-1, shape[-1])[0] = in_zp      # an all-zero row (zero norm)
+    assert_matches_reference(m, [x])
+
+
+@pytest.mark.parametrize("shape", [[3, 8], [2, 3, 5], [4, 300]])
+@pytest.mark.parametrize("in_zp", [128, 100])
+def test_l2norm_uint8(shape, in_zp):
+    # TFLite Micro has no uint8 L2_NORMALIZATION: LiteRT BUILTIN_REF only.
+    rng = np.random.default_rng(len(shape) + in_zp)
+    m = l2_model("uint8", shape, (0.05, in_zp), (1 / 128, 128))
+    assert_matches_reference(m, [qdata(rng, shape, "uint8")], use_tflm=False)
+
+
+@pytest.mark.parametrize("dtype,out_q", [("int8", (1 / 64, 0)), ("int8", (1 / 128, 3)),
+                                         ("uint8", (1 / 128, 0))])
+def test_l2norm_output_quant_refused(dtype, out_q):
+    m = l2_model(dtype, [2, 4], (0.05, 0), out_q)
+    with pytest.raises(ember.EmberError, match="scale 1/128"):
+        ember.Interpreter(model_content=m).allocate_tensors()

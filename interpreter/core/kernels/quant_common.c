@@ -116,3 +116,51 @@ int ember_quantize_multiplier_checked(ember_context *ctx, double real_multiplier
                           real_multiplier);
     return EMBER_OK;
 }
+
+static unsigned count_leading_zeros_u32(uint32_t v) {
+    unsigned n = 0;
+    if (v == 0) return 32;
+    while (!(v & 0x80000000u)) {
+        v <<= 1;
+        n++;
+    }
+    return n;
+}
+
+void ember_inv_sqrt_quantized_multiplier_exp(int32_t input, int reverse_shift,
+                                             int32_t *multiplier, int *shift) {
+    if (input <= 1) {   /* 0 and 1 as TFLite: no division by zero, no overflow */
+        *multiplier = INT32_MAX;
+        *shift = 0;
+        return;
+    }
+    int s = 11;
+    while (input >= (1 << 29)) {
+        input /= 4;
+        ++s;
+    }
+    /* normalise into [2^27, 2^29) by an even shift (keeps sqrt exact) */
+    const unsigned pairs = (count_leading_zeros_u32((uint32_t)input) - 1) / 2 - 1;
+    s -= (int)pairs;
+    input = (int32_t)((uint32_t)input << (2 * pairs));
+    /* fixed point with 3 integer bits: raw / 2^28 */
+    const int32_t fx = input >> 1;
+    const int32_t half_input = ember_rounding_divide_by_pot(fx, 1);
+    const int32_t half_three = (1 << 28) + (1 << 27);
+    int32_t x = 1 << 28;   /* starting guess 1.0 */
+    for (int i = 0; i < 5; i++) {
+        /* x^3 carries 9 integer bits, each product 6: rescale back to 3 */
+        const int32_t x3 = ember_saturating_shift_left(
+            ember_saturating_rounding_doubling_high_mul(ember_saturating_rounding_doubling_high_mul(x, x), x), 6);
+        const int32_t a = ember_saturating_rounding_doubling_high_mul(half_three, x);
+        const int32_t b = ember_saturating_rounding_doubling_high_mul(half_input, x3);
+        x = ember_saturating_shift_left((int32_t)((uint32_t)a - (uint32_t)b), 3);
+    }
+    x = ember_saturating_rounding_doubling_high_mul(x, 1518500250);   /* sqrt(2)/2 in Q31 */
+    if (s < 0) {
+        x = (int32_t)((uint32_t)x << -s);
+        s = 0;
+    }
+    *multiplier = x;
+    *shift = s * reverse_shift;
+}

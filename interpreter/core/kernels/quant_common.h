@@ -66,6 +66,23 @@ static inline int32_t ember_multiply_by_quantized_multiplier_64(int64_t x, int32
     return (int32_t)(r >> total_shift);
 }
 
+/* gemmlowp's SaturatingRoundingMultiplyByPOT for a positive exponent (< 31):
+ * x * 2^exponent, saturating to the int32 range. */
+static inline int32_t ember_saturating_shift_left(int32_t x, int exponent) {
+    const int32_t threshold = (int32_t)((INT64_C(1) << (31 - exponent)) - 1);
+    if (x > threshold) return INT32_MAX;
+    if (x < -threshold) return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* TFLite's GetInvSqrtQuantizedMultiplierExp: 1/sqrt(input) as a Q31
+ * multiplier and a shift (times reverse_shift: TFLite's L2 normalisation
+ * passes -1 to get a left shift), computed with gemmlowp's fixed-point
+ * Newton-Raphson iteration so the bits match. Inputs <= 1 give
+ * (INT32_MAX, 0). */
+void ember_inv_sqrt_quantized_multiplier_exp(int32_t input, int reverse_shift,
+                                             int32_t *multiplier, int *shift);
+
 /* Saturating cast helpers. */
 static inline int32_t ember_clamp_i32(int32_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : (v > hi ? hi : v);
