@@ -51,6 +51,32 @@ void ember_lut16_populate(float in_scale, int32_t in_zp, float out_scale, int32_
     lut[steps] = (int16_t)clampf(roundf(fl(fn(in_max, params) * inv)), -32768.0f, 32767.0f);
 }
 
+static double fl64(volatile double v) { return v; }
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+void ember_lut16_populate_f64(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
+                              ember_lut_fn64 fn, int16_t lut[513]) {
+    const double in_min = fl64(in_scale * (double)(-32768 - in_zp));
+    const double in_max = fl64(in_scale * (double)(32767 - in_zp));
+    const double out_min = fl64(out_scale * (double)(-32768 - out_zp));
+    const double out_max = fl64(out_scale * (double)(32767 - out_zp));
+    const int steps = 512;
+    const double step = (in_max - in_min) / (double)steps;
+    const double half = step / 2.0;
+    const double inv = 65536.0 / (out_max - out_min);
+    for (int i = 0; i < steps; i++) {
+        const double val = fn(in_min + fl64((double)i * step));
+        const double mid = fn(fl64(in_min + fl64((double)i * step)) + half);
+        const double next = fn(in_min + fl64((double)(i + 1) * step));
+        const double sample = round(fl64(val * inv));
+        const double interp = round((fl64(next * inv) + sample) / 2.0);
+        const double midv = round(fl64(mid * inv));
+        const double bias = round((interp - midv) / 2.0);
+        lut[i] = (int16_t)clampd(sample - bias, -32768.0, 32767.0);
+    }
+    lut[steps] = (int16_t)clampd(round(fl64(fn(in_max) * inv)), -32768.0, 32767.0);
+}
+
 /* The values of TFLite's sigmoid_table_uint16 (a fixed table, not a formula
  * Ember could regenerate exactly; bit-exact int16 LOGISTIC/TANH need it). */
 const uint16_t ember_sigmoid_table_u16[256] = {

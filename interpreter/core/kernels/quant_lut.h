@@ -19,6 +19,12 @@ void ember_lut8_populate(int32_t type, float in_scale, int32_t in_zp, float out_
                          int32_t out_zp, ember_lut_fn fn, const void *params, uint8_t lut[256]);
 void ember_lut16_populate(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
                           ember_lut_fn fn, const void *params, int16_t lut[513]);
+/* The same in double precision: LiteRT builds the int16 SOFTMAX tables
+ * (exp and 1/(1+x)) this way, and a few entries differ from the float
+ * version's. */
+typedef double (*ember_lut_fn64)(double x);
+void ember_lut16_populate_f64(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
+                              ember_lut_fn64 fn, int16_t lut[513]);
 
 static inline int16_t ember_lut16_lookup(int16_t v, const int16_t *lut) {
     const unsigned idx = (unsigned)(256 + (v >> 7));
