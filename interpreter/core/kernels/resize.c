@@ -1,6 +1,7 @@
-/* resize.c — RESIZE_BILINEAR (float32) and RESIZE_NEAREST_NEIGHBOR (any
- * fixed-size type) on NHWC tensors; the new [height, width] is input 1
- * (int32, two positive values). Coordinates follow TFLite exactly:
+/* resize.c — RESIZE_BILINEAR (float32, int8, uint8, int16) and
+ * RESIZE_NEAREST_NEIGHBOR (any fixed-size type) on NHWC tensors; the new
+ * [height, width] is input 1 (int32, two positive values). Coordinates
+ * follow TFLite exactly:
  *   scale = in / out, or (in - 1) / (out - 1) with align_corners (out > 1);
  *   bilinear: src = (dst + 0.5) * scale - 0.5 with half_pixel_centers, else
  *             dst * scale; lo = max(floor(src), 0), hi = min(ceil(src), in-1),
@@ -8,6 +9,11 @@
  *   nearest:  src = (dst + 0.5 if half_pixel_centers) * scale, rounded half
  *             away from zero with align_corners, floored otherwise, clamped
  *             to [0, in - 1] (the low clamp only with half_pixel_centers).
+ * Quantised bilinear follows TFLite's reference kernels bit for bit: int8
+ * and int16 in 10-bit fixed point (scale and source coordinate rounded to
+ * 1/1024, the weighted sum rounded half away from zero), uint8 in float with
+ * +0.5 before truncation. Quantised inputs and outputs must share their
+ * quantisation (both ops only move or blend values).
  * half_pixel_centers together with align_corners is rejected for bilinear,
  * as in TFLite. Per-column tables are built once per eval in chunks on the
  * stack, and rows are spread over the thread pool. */
@@ -44,6 +50,7 @@ typedef struct rs_job {
     void *dst;
     int32_t n, ih, iw, c, oh, ow;
     float sy, sx;
+    int32_t sy10, sx10;         /* integer bilinear: scales in 1/1024 */
     int align, half;
     size_t es;
 } rs_job;
@@ -91,6 +98,104 @@ static void resize_bilinear_f32(void *arg, int t, int nt) {
     }
 }
 
+/* TFLite's integer bilinear coordinate: src in 1/1024 and its neighbours. */
+static void bilinear_coord10(int32_t v, int32_t scale10, int half, int32_t in, int32_t *src,
+                             int32_t *lo, int32_t *hi) {
+    *src = half ? v * scale10 + scale10 / 2 - (1 << 9) : v * scale10;
+    const int32_t f = *src / (1 << 10), c = (*src + (1 << 10) - 1) / (1 << 10);
+    *lo = f > 0 ? f : 0;
+    *hi = c < in - 1 ? c : in - 1;
+}
+
+/* int8 / int16: weights in 1/1024 per axis, the sum of four products
+ * (20 fractional bits) rounded half away from zero. */
+#define RESIZE_BILINEAR_INT(NAME, T)                                            \
+    static void NAME(void *arg, int t, int nt) {                                \
+        const rs_job *j = (const rs_job *)arg;                                  \
+        int32_t r0, r1;                                                         \
+        rs_rows(j, t, nt, &r0, &r1);                                            \
+        const T *in = (const T *)j->src;                                        \
+        T *out = (T *)j->dst;                                                   \
+        const size_t C = (size_t)j->c;                                          \
+        int32_t x0[RS_CHUNK], x1[RS_CHUNK], wx[RS_CHUNK];                       \
+        for (int32_t xs = 0; xs < j->ow; xs += RS_CHUNK) {                      \
+            const int32_t xe = j->ow - xs < RS_CHUNK ? j->ow : xs + RS_CHUNK;   \
+            for (int32_t x = xs; x < xe; x++) {                                 \
+                int32_t sx;                                                     \
+                const int k = x - xs;                                           \
+                bilinear_coord10(x, j->sx10, j->half, j->iw, &sx, &x0[k], &x1[k]); \
+                wx[k] = sx - (1 << 10) * x0[k];                                 \
+            }                                                                   \
+            for (int32_t r = r0; r < r1; r++) {                                 \
+                const int32_t b = r / j->oh, y = r % j->oh;                     \
+                int32_t sy, y0, y1;                                             \
+                bilinear_coord10(y, j->sy10, j->half, j->ih, &sy, &y0, &y1);    \
+                const int64_t wy = sy - (1 << 10) * y0;                         \
+                const T *row0 = in + ((size_t)b * j->ih + y0) * j->iw * C;      \
+                const T *row1 = in + ((size_t)b * j->ih + y1) * j->iw * C;      \
+                T *o = out + ((size_t)r * j->ow + xs) * C;                      \
+                for (int32_t x = xs; x < xe; x++, o += C) {                     \
+                    const int k = x - xs;                                       \
+                    const int64_t dx = wx[k];                                   \
+                    const T *p00 = row0 + (size_t)x0[k] * C, *p01 = row0 + (size_t)x1[k] * C; \
+                    const T *p10 = row1 + (size_t)x0[k] * C, *p11 = row1 + (size_t)x1[k] * C; \
+                    for (size_t c = 0; c < C; c++) {                            \
+                        const int64_t v = (int64_t)p00[c] * ((1 << 10) - wy) * ((1 << 10) - dx) + \
+                                          (int64_t)p10[c] * wy * ((1 << 10) - dx) +  \
+                                          (int64_t)p01[c] * ((1 << 10) - wy) * dx +  \
+                                          (int64_t)p11[c] * wy * dx;            \
+                        const int64_t rnd = v > 0 ? (1 << 19) : -(1 << 19);     \
+                        o[c] = (T)((v + rnd) / (1 << 20));                      \
+                    }                                                           \
+                }                                                               \
+            }                                                                   \
+        }                                                                       \
+    }
+RESIZE_BILINEAR_INT(resize_bilinear_i8, int8_t)
+RESIZE_BILINEAR_INT(resize_bilinear_i16, int16_t)
+
+/* Each product is rounded to float on its own (no FMA), as TFLite's
+ * reference computes the uint8 sum. */
+static float rs_mul(volatile float a) { return a; }
+
+/* uint8: TFLite's float formula on the raw values, + 0.5, truncated. */
+static void resize_bilinear_u8(void *arg, int t, int nt) {
+    const rs_job *j = (const rs_job *)arg;
+    int32_t r0, r1;
+    rs_rows(j, t, nt, &r0, &r1);
+    const uint8_t *in = (const uint8_t *)j->src;
+    uint8_t *out = (uint8_t *)j->dst;
+    const size_t C = (size_t)j->c;
+    for (int32_t r = r0; r < r1; r++) {
+        const int32_t b = r / j->oh, y = r % j->oh;
+        int32_t y0, y1;
+        float fy;
+        bilinear_coord(y, j->sy, j->half, j->ih, &y0, &y1, &fy);
+        const uint8_t *row0 = in + ((size_t)b * j->ih + y0) * j->iw * C;
+        const uint8_t *row1 = in + ((size_t)b * j->ih + y1) * j->iw * C;
+        uint8_t *o = out + (size_t)r * j->ow * C;
+        for (int32_t x = 0; x < j->ow; x++, o += C) {
+            int32_t x0, x1;
+            float fx;
+            bilinear_coord(x, j->sx, j->half, j->iw, &x0, &x1, &fx);
+            const uint8_t *p00 = row0 + (size_t)x0 * C, *p01 = row0 + (size_t)x1 * C;
+            const uint8_t *p10 = row1 + (size_t)x0 * C, *p11 = row1 + (size_t)x1 * C;
+            for (size_t c = 0; c < C; c++) {
+                const float a = rs_mul(rs_mul((float)p00[c] * (1 - fy)) * (1 - fx));
+                const float bb = rs_mul(rs_mul((float)p10[c] * fy) * (1 - fx));
+                const float cc = rs_mul(rs_mul((float)p01[c] * (1 - fy)) * fx);
+                const float d = rs_mul(rs_mul((float)p11[c] * fy) * fx);
+                o[c] = (uint8_t)(a + bb + cc + d + 0.5f);
+            }
+        }
+    }
+}
+
+static int32_t rs_scale10(int32_t in, int32_t out, int align) {
+    if (align && out > 1) return ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+    return ((1 << 10) * in + out / 2) / out;
+}
+
 /* Nearest neighbour over bytes: rows [r0, r1). */
 static void resize_nearest_bytes(void *arg, int t, int nt) {
     const rs_job *j = (const rs_job *)arg;
@@ -119,6 +224,8 @@ static void resize_nearest_bytes(void *arg, int t, int nt) {
     }
 }
 
+static int rs_opt(const ember_node *node, int bilinear, int which);
+
 static ember_status rs_size(ember_context *ctx, ember_node *node, int32_t *dims) {
     const ember_tensor *x = ember_input(ctx, node, 0);
     const ember_tensor *s = ember_input(ctx, node, 1);
@@ -126,6 +233,17 @@ static ember_status rs_size(ember_context *ctx, ember_node *node, int32_t *dims)
     const int32_t *v = (const int32_t *)s->data;
     EMBER_ENSURE(ctx, v[0] > 0 && v[1] > 0, "resize: output size %dx%d must be positive",
                  (int)v[0], (int)v[1]);
+    /* the integer bilinear kernel forms dst * scale in 1/1024 in int32 */
+    if (node->op == EMBER_BuiltinOperator_RESIZE_BILINEAR &&
+        (x->type == EMBER_TensorType_INT8 || x->type == EMBER_TensorType_INT16)) {
+        const int align = rs_opt(node, 1, 0);
+        for (int a = 0; a < 2; a++) {
+            const int64_t s10 = rs_scale10(x->dims[1 + a], v[a], align);
+            EMBER_ENSURE(ctx, (int64_t)v[a] * s10 + s10 < INT32_MAX,
+                         "resize: output size %dx%d too large for the integer bilinear kernel",
+                         (int)v[0], (int)v[1]);
+        }
+    }
     dims[0] = x->dims[0];
     dims[1] = v[0];
     dims[2] = v[1];
@@ -156,19 +274,31 @@ static ember_status rs_prepare(ember_context *ctx, ember_node *node, int bilinea
                  "%s: size must be an int32 tensor of 2 values", name);
     EMBER_ENSURE(ctx, x->type == y->type, "%s: input and output types differ", name);
     if (bilinear) {
-        if (x->type != EMBER_TensorType_FLOAT32)
+        const int32_t t = x->type;
+        if (t != EMBER_TensorType_FLOAT32 && t != EMBER_TensorType_INT8 &&
+            t != EMBER_TensorType_UINT8 && t != EMBER_TensorType_INT16)
             return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "RESIZE_BILINEAR: type %s not supported",
                               ember_type_name(x->type));
         EMBER_ENSURE(ctx, !(rs_opt(node, 1, 0) && rs_opt(node, 1, 1)),
                      "RESIZE_BILINEAR: half_pixel_centers and align_corners both set");
+        /* The 10-bit coordinates are formed in int32 as TFLite forms them. */
+        EMBER_ENSURE(ctx, t == EMBER_TensorType_FLOAT32 || t == EMBER_TensorType_UINT8 ||
+                              (x->dims[1] < (1 << 20) && x->dims[2] < (1 << 20)),
+                     "RESIZE_BILINEAR: input %dx%d too large for the integer kernel",
+                     (int)x->dims[1], (int)x->dims[2]);
     } else {
         size_t es;
         EMBER_CHECK(shp_elem_size(ctx, x, name, &es));
-        if (x->q.count || y->q.count)
-            if (!shp_same_quant(x, y))
-                return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                                  "RESIZE_NEAREST_NEIGHBOR: input and output quantisation differ");
     }
+    if (x->q.count || y->q.count)
+        if (!shp_same_quant(x, y))
+            return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                              "%s: input and output quantisation differ (scale %g, zero point "
+                              "%lld vs scale %g, zero point %lld)", name,
+                              x->q.count ? (double)x->q.scale[0] : 0.0,
+                              x->q.count && x->q.zero_point ? (long long)x->q.zero_point[0] : 0LL,
+                              y->q.count ? (double)y->q.scale[0] : 0.0,
+                              y->q.count && y->q.zero_point ? (long long)y->q.zero_point[0] : 0LL);
     if (!ember_is_const(s)) return ember_tensor_set_dynamic(ctx, y);
     int32_t dims[4];
     EMBER_CHECK(rs_size(ctx, node, dims));
@@ -193,6 +323,8 @@ static ember_status rs_eval(ember_context *ctx, ember_node *node, int bilinear) 
     j.half = rs_opt(node, bilinear, 1);
     j.sy = rs_scale(j.ih, j.oh, j.align);
     j.sx = rs_scale(j.iw, j.ow, j.align);
+    j.sy10 = rs_scale10(j.ih, j.oh, j.align);
+    j.sx10 = rs_scale10(j.iw, j.ow, j.align);
     j.es = ember_type_size(x->type);
     /* Split rows over threads only when there is enough work. */
     int64_t work = (int64_t)ember_num_elements(y);
@@ -200,12 +332,17 @@ static ember_status rs_eval(ember_context *ctx, ember_node *node, int bilinear) 
     int64_t rows = (int64_t)j.n * j.oh;
     if (nt > rows) nt = (int)rows;
     if (work < 65536 || nt < 1) nt = 1;
-    if (nt == 1) {
-        if (bilinear) resize_bilinear_f32(&j, 0, 1);
-        else resize_nearest_bytes(&j, 0, 1);
-    } else {
-        ember_parallel_for(ctx, nt, bilinear ? resize_bilinear_f32 : resize_nearest_bytes, &j);
+    ember_task_fn fn = resize_nearest_bytes;
+    if (bilinear) {
+        switch (x->type) {
+        case EMBER_TensorType_INT8: fn = resize_bilinear_i8; break;
+        case EMBER_TensorType_INT16: fn = resize_bilinear_i16; break;
+        case EMBER_TensorType_UINT8: fn = resize_bilinear_u8; break;
+        default: fn = resize_bilinear_f32; break;
+        }
     }
+    if (nt == 1) fn(&j, 0, 1);
+    else ember_parallel_for(ctx, nt, fn, &j);
     return EMBER_OK;
 }
 
