@@ -26,6 +26,8 @@ struct ember_context {
 static ember_context g_ctx;
 static int g_ready;
 static char g_err[200];
+static int g_status;          /* the last error's code (all a --strip-errors build keeps) */
+const char *ember_micro_status_text(int st);
 
 /* ---- kernel contract ----------------------------------------------------- */
 
@@ -79,7 +81,9 @@ int32_t ember_dim(const ember_tensor *t, int i) {
     return (i >= 0 && i < t->ndim) ? t->dims[i] : 1;
 }
 
-ember_status ember_fail(ember_context *ctx, ember_status code, const char *fmt, ...) {
+/* (ember_fail): a definition --strip-errors' macro (ember_strip.h) leaves alone */
+ember_status (ember_fail)(ember_context *ctx, ember_status code, const char *fmt, ...) {
+    g_status = code == EMBER_OK ? EMBER_ERROR : code;
     int n = ember_pl_snprintf(g_err, sizeof g_err, "node %d: ", (int)ctx->current);
     if (n < 0 || (size_t)n >= sizeof g_err) n = 0;
     va_list ap;
@@ -200,6 +204,7 @@ void ember_aot_at(ember_context *ctx, int32_t node) { ctx->current = node; }
 int ember_micro_init(void *arena_mem, size_t arena_bytes) {
     g_ready = 0;
     g_err[0] = 0;
+    g_status = 0;
     memset(&g_ctx, 0, sizeof g_ctx);
     ember_pl_init(arena_mem, arena_bytes);
     ember_context *ctx = &g_ctx;
@@ -212,7 +217,7 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
         ember_pl_arena_alloc(&arena, 64, ember_aot_arena_bytes ? ember_aot_arena_bytes : 64) != 0) {
         ember_pl_snprintf(g_err, sizeof g_err, "the arena (%u bytes) is too small: the plan alone "
                           "needs %u", (unsigned)ember_pl_capacity(), (unsigned)ember_aot_arena_bytes);
-        return EMBER_ERR_NOMEM;
+        return g_status = EMBER_ERR_NOMEM;
     }
     for (int32_t i = 0; i < ctx->n_tensors; i++) {
         const ember_aot_tensor *d = &ember_aot_tensors[i];
@@ -244,10 +249,10 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
         n->kernel = d->kernel;
         if (n->kernel->init) {
             n->data = n->kernel->init(ctx, n);
-            if (!n->data && g_err[0]) return EMBER_ERR_NOMEM;
+            if (!n->data && g_status) return EMBER_ERR_NOMEM;
         }
         int st = n->kernel->prepare ? n->kernel->prepare(ctx, n) : EMBER_OK;
-        if (st != EMBER_OK) return st;
+        if (st != EMBER_OK) return g_status = st;
         if (n->n_scratch != d->n_scratch) {
             ember_fail(ctx, EMBER_ERR_STATE, "kernel asked for %d scratch buffers, the AOT plan has %d",
                        (int)n->n_scratch, (int)d->n_scratch);
@@ -283,7 +288,7 @@ int ember_micro_set_input(int i, const void *data, size_t bytes) {
     if (!dst || bytes != n) {
         ember_pl_snprintf(g_err, sizeof g_err, "input %d: wrong index or size (%u bytes, want %u)", i,
                           (unsigned)bytes, (unsigned)n);
-        return EMBER_ERR_ARG;
+        return g_status = EMBER_ERR_ARG;
     }
     memcpy(dst, data, n);
     return EMBER_OK;
@@ -292,11 +297,12 @@ int ember_micro_set_input(int i, const void *data, size_t bytes) {
 int ember_micro_invoke(void) {
     if (!g_ready) {
         ember_pl_snprintf(g_err, sizeof g_err, "ember_micro_init has not succeeded");
-        return EMBER_ERR_STATE;
+        return g_status = EMBER_ERR_STATE;
     }
     g_ctx.phase = 2;
     int st = ember_aot_invoke(&g_ctx, g_ctx.nodes);
     g_ctx.phase = 0;
+    if (st != EMBER_OK) g_status = st;
     return st;
 }
 
@@ -306,7 +312,7 @@ const void *ember_micro_output(int i, size_t *bytes) {
     return t ? t->data : NULL;
 }
 
-const char *ember_micro_error(void) { return g_err; }
+const char *ember_micro_error(void) { return g_err[0] ? g_err : ember_micro_status_text(g_status); }
 size_t ember_micro_arena_used(void) { return ember_pl_used_peak(); }
 size_t ember_micro_arena_planned(void) { return ember_aot_arena_bytes; }
 size_t ember_micro_persistent_bytes(void) { return g_ctx.persistent; }

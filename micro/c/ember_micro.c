@@ -19,8 +19,11 @@ size_t ember_pl_capacity(void);
 static ember_model *g_model;
 static ember_interp *g_it;
 static char g_err[200];
+static int g_status;          /* the last error's code (all a --strip-errors build keeps) */
+const char *ember_micro_status_text(int st);
 
 static int fail_it(int st) {
+    g_status = st;
     const char *e = g_it ? ember_interp_error(g_it) : "";
     if (e && e[0]) {
         size_t n = strlen(e);
@@ -38,6 +41,7 @@ int ember_micro_init(void *arena, size_t arena_bytes) {
     g_model = NULL;
     g_it = NULL;
     g_err[0] = 0;
+    g_status = 0;
     ember_pl_init(arena, arena_bytes);
     int st = ember_model_load(ember_model_data, ember_model_size, &g_model, g_err, sizeof g_err);
     if (st != EMBER_OK) return fail_it(st);
@@ -63,12 +67,12 @@ int ember_micro_set_input(int i, const void *data, size_t bytes) {
     if (!dst) {
         ember_pl_snprintf(g_err, sizeof g_err, "input %d does not exist (the model has %d)", i,
                           ember_micro_num_inputs());
-        return EMBER_ERR_ARG;
+        return g_status = EMBER_ERR_ARG;
     }
     if (bytes != n) {
         ember_pl_snprintf(g_err, sizeof g_err, "input %d takes %u bytes, got %u", i, (unsigned)n,
                           (unsigned)bytes);
-        return EMBER_ERR_ARG;
+        return g_status = EMBER_ERR_ARG;
     }
     memcpy(dst, data, n);
     return EMBER_OK;
@@ -77,7 +81,7 @@ int ember_micro_set_input(int i, const void *data, size_t bytes) {
 int ember_micro_invoke(void) {
     if (!g_it) {
         ember_pl_snprintf(g_err, sizeof g_err, "ember_micro_init has not succeeded");
-        return EMBER_ERR_STATE;
+        return g_status = EMBER_ERR_STATE;
     }
     int st = ember_interp_invoke(g_it);
     return st == EMBER_OK ? st : fail_it(st);
@@ -89,7 +93,7 @@ const void *ember_micro_output(int i, size_t *bytes) {
     return t ? t->data : NULL;
 }
 
-const char *ember_micro_error(void) { return g_err; }
+const char *ember_micro_error(void) { return g_err[0] ? g_err : ember_micro_status_text(g_status); }
 size_t ember_micro_arena_used(void) { return ember_pl_used_peak(); }
 size_t ember_micro_arena_planned(void) {
     size_t n = 0;

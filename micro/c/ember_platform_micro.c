@@ -13,6 +13,31 @@
 
 #include "platform.h"
 
+#ifdef EMBER_STRIP_ERROR_STRINGS
+/* platform.h maps the core's formatting onto ember_pl_no_message; the real
+ * formatter below stays for the application's own output (main.c). */
+#undef ember_pl_snprintf
+#undef ember_pl_vsnprintf
+int ember_pl_no_message(char *buf, size_t n) {
+    if (buf && n) buf[0] = 0;
+    return 0;
+}
+#endif
+
+/* What ember_micro_error() says when no message was recorded (--strip-errors
+ * builds keep only the status code). */
+const char *ember_micro_status_text(int st) {
+    switch (st) {
+    case 0: return "";
+    case 2: return "ember error 2: malformed model";
+    case 3: return "ember error 3: unsupported";
+    case 4: return "ember error 4: out of memory (arena too small)";
+    case 5: return "ember error 5: bad argument";
+    case 6: return "ember error 6: wrong state";
+    default: return "ember error 1";
+    }
+}
+
 typedef struct block { size_t size; size_t pad; } block;   /* 8-byte header keeps 8 alignment */
 
 static uint8_t *g_base, *g_lo, *g_hi, *g_end;

@@ -13,6 +13,10 @@
 #include "ember_micro.h"
 #include "platform.h"
 
+#ifdef EMBER_STRIP_ERROR_STRINGS
+#undef ember_pl_snprintf      /* the example's own output keeps the real formatter */
+#endif
+
 uint64_t ember_board_ticks(void);
 uint32_t ember_board_stack_used(void);
 

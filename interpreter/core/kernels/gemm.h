@@ -238,4 +238,27 @@ static inline void ember_zero_f32(float *dst, int32_t n) {
     for (int32_t i = 0; i < n; i++) dst[i] = 0.0f;
 }
 
+#if defined(EMBER_MICRO) && defined(EMBER_MICRO_REF_ONLY) && !defined(EMBER_FAST_KERNELS)
+/* Micro projects (`ember micro build` defines EMBER_MICRO_REF_ONLY for every
+ * file except gemm.c) know at compile time that the reference loops are the
+ * only path, so the packed-GEMM and depthwise-row engines lose their last
+ * reference and the linker drops them (about 25 KB of flash). These calls sit
+ * only in non-reference branches; if one were ever reached it traps instead of
+ * computing something else. Owned by the micro target (micro/codegen.py). */
+#define ember_kernel_path() EMBER_PATH_REF
+#define ember_gemm_run(...) __builtin_trap()
+#define ember_gemm_pack_b(...) __builtin_trap()
+#define ember_qgemm_block(...) __builtin_trap()
+#define ember_qgemm_pack_b(...) __builtin_trap()
+#define ember_dw_row_generic(...) __builtin_trap()
+#define ember_dw_pixel_generic(...) __builtin_trap()
+static inline void ember_gemm_block_trap(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32_t N,
+                                         const float *a, ptrdiff_t lda, const float *b,
+                                         size_t panel_stride, const float *bias, float *c,
+                                         ptrdiff_t ldc, int init, int last, float lo, float hi) {
+    __builtin_trap();
+}
+#define ember_gemm_block_generic ember_gemm_block_trap
+#endif
+
 #endif /* EMBER_GEMM_H */
