@@ -93,8 +93,9 @@ def unsupported(model_bytes, aot=False):
                 out.append(f"tensor {nm!r} (subgraph {s}): type {tt} has no fixed size")
             if t.shapeSignature is not None and any(int(d) < 0 for d in t.shapeSignature) and s == 0 \
                     and t in [sg.tensors[i] for i in (sg.inputs if sg.inputs is not None else [])]:
-                out.append(f"input {nm!r}: dynamic dimensions {list(t.shapeSignature)} are fixed at "
-                           f"{list(t.shape)} in a micro build")
+                sig = [int(d) for d in t.shapeSignature]
+                shape = [int(d) for d in (t.shape if t.shape is not None else [])]
+                out.append(f"input {nm!r}: dynamic dimensions {sig} are fixed at {shape} in a micro build")
             if t.sparsity is not None:
                 out.append(f"tensor {nm!r}: sparse tensors are not supported on micro")
     if aot:

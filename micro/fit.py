@@ -114,7 +114,11 @@ def save(report, out_dir):
 
 def format_report(r, device=None):
     a, fl, ram = r["arena"], r["flash"], r["ram"]
-    lines = [f"{'AOT' if r['aot'] else 'interpreted'} build for {r['board']} ({r['cpu']}), ops: {', '.join(r['ops'])}",
+    opts = r.get("options") or {}
+    extra = [o for o, on in (("error strings stripped", opts.get("strip_errors")),
+                             ("no verifier", not r["aot"] and opts.get("verify") is False)) if on]
+    lines = [f"{'AOT' if r['aot'] else 'interpreted'} build for {r['board']} ({r['cpu']})"
+             f"{' [' + ', '.join(extra) + ']' if extra else ''}, ops: {', '.join(r['ops'])}",
              f"  model           {r['model_bytes']:>10,} B"]
     if "text" in fl:
         lines += [f"  code            {fl['code']:>10,} B   (ELF text+data {fl['total']:,} B minus the model's "

@@ -68,7 +68,7 @@ def run_elf(elf, board, info, inputs, timeout=120):
     return outs, stats
 
 
-def run(model, board, inputs, aot=False, out_dir=None, timeout=120):
+def run(model, board, inputs, aot=False, out_dir=None, timeout=120, strip_errors=False, verify=True):
     """Build MODEL for BOARD (emulated), run it once on `inputs` (a list of arrays);
     returns (outputs, report) with the device's figures in report['device']."""
     data = project._load_model(model)
@@ -81,7 +81,7 @@ def run(model, board, inputs, aot=False, out_dir=None, timeout=120):
     ctx = tempfile.TemporaryDirectory(prefix="ember-micro-") if out_dir is None else None
     try:
         d = out_dir or ctx.name
-        report = project.build(data, b, d, aot=aot)
+        report = project.build(data, b, d, aot=aot, strip_errors=strip_errors, verify=verify)
         if not report.get("elf"):
             raise MicroError(f"cannot run: {report['built']}")
         outs, stats = run_elf(report["elf"], b, info, inputs, timeout=timeout)

@@ -1,13 +1,25 @@
 """ember boards [--json]: the boards Ember knows, with CPU, memory and how to run them."""
+import argparse
 import json
 
 from ember import boards
+
+EXAMPLES = """examples:
+  ember boards                       # the table: cpu, FPU / float ABI, RAM, flash, clock, how to run
+  ember boards --json                # every board's data file (flags, memory map, emulator)
+  ember boards --json | python -c "import json,sys; print([b['name'] for b in json.load(sys.stdin) if b['emulated']])"
+
+Use a board's name with `ember micro build MODEL --board NAME -o DIR`; boards marked
+"emulated" also take `ember micro run`. Linux boards run models with the host interpreter
+(`ember run`).
+"""
 
 
 def add_parser(sub):
     p = sub.add_parser("boards", help="list the boards (microcontrollers and Linux boards)",
                        description="Lists every board Ember knows: CPU, FPU/float ABI, RAM, flash, "
-                                   "clock, and whether `ember micro run` can emulate it.")
+                                   "clock, and whether `ember micro run` can emulate it.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print the board data as JSON")
     p.set_defaults(func=run)
 
