@@ -1,12 +1,15 @@
 /*
  * arg_min_max.c — ARG_MAX and ARG_MIN.
  *
- * Inputs: data (float32, int32, int8, uint8, bool as LiteRT), axis (int32 or
+ * Inputs: data (float32, int32, int8, uint8, bool as LiteRT; int16 too, which
+ * LiteRT and TFLite Micro lack), axis (int32 or
  * int64 with exactly one element; constant or runtime). Output: int32 or
  * int64 as ArgMaxOptions/ArgMinOptions.output_type says, shaped like the
  * input with the axis removed. Ties resolve to the first index: a later
  * element must compare strictly greater (less) to replace the current best.
  * NaNs never win unless all values are NaN (then index 0), as in TFLite.
+ * Quantised inputs are compared raw: scales are positive, so the order of
+ * the stored integers is the order of the real values.
  */
 #include <math.h>
 #include <string.h>
@@ -54,6 +57,7 @@ typedef struct argmm_data {
 DEFINE_ARG(arg_f32, float, GT_NAN, LT_NAN)
 DEFINE_ARG(arg_i32, int32_t, GT, LT)
 DEFINE_ARG(arg_i8, int8_t, GT, LT)
+DEFINE_ARG(arg_i16, int16_t, GT, LT)
 DEFINE_ARG(arg_u8, uint8_t, GT, LT)
 
 static void *init(ember_context *ctx, ember_node *node) {
@@ -93,7 +97,7 @@ static ember_status prepare(ember_context *ctx, ember_node *node) {
     int t = x->type;
     if (!(t == EMBER_TensorType_FLOAT32 || t == EMBER_TensorType_INT32 ||
           t == EMBER_TensorType_INT8 || t == EMBER_TensorType_UINT8 ||
-          t == EMBER_TensorType_BOOL))
+          t == EMBER_TensorType_INT16 || t == EMBER_TensorType_BOOL))
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "arg_min_max: input type %s not supported",
                           ember_type_name(t));
     EMBER_ENSURE(ctx, x->ndim >= 1, "arg_min_max: input must have rank >= 1");
@@ -133,6 +137,7 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     case EMBER_TensorType_FLOAT32: arg_f32(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     case EMBER_TensorType_INT32: arg_i32(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     case EMBER_TensorType_INT8: arg_i8(x->data, outer, n, inner, d->is_max, y->data, o64); break;
+    case EMBER_TensorType_INT16: arg_i16(x->data, outer, n, inner, d->is_max, y->data, o64); break;
     default: /* UINT8, BOOL (one byte, 0/1) */
         arg_u8(x->data, outer, n, inner, d->is_max, y->data, o64);
         break;

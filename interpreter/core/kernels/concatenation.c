@@ -1,8 +1,95 @@
 /* concatenation.c — CONCATENATION along ConcatenationOptions.axis (negative
  * counts from the end). Any fixed-size type; a fused activation is allowed
- * for float32 only. Quantised inputs must share the output's scale/zero
- * point (requantising concatenation is not implemented yet). */
+ * for float32 only.
+ *
+ * Quantised int8/uint8/int16: an input whose scale or zero point differs
+ * from the output's is requantised with TFLite's uint8 formula (float
+ * s = in_scale * (1 / out_scale), q = round(x * s - zp_in * s) + zp_out,
+ * clamped). TFLite itself refuses differing int8 parameters and copies
+ * int16 values unscaled; Ember applies the same requantisation to both,
+ * so the result always means what the output's parameters say. int16
+ * needs zero points of 0, as in TFLite. */
+#include <math.h>
+
+#include "quant_elementwise.h"
 #include "shape_common.h"
+
+/* Each product is rounded to float on its own (no FMA), as TFLite does. */
+static float cc_fl(volatile float v) { return v; }
+
+/* Requantises one input's block into its columns of the output: `outer`
+ * runs of n elements from src, each written at dst + k * row. */
+#define CONCAT_REQUANT(NAME, T, LO, HI)                                         \
+    static void NAME(const void *src, void *dst, size_t outer, size_t n, size_t row, \
+                     float scale, float bias, int32_t zp) {                     \
+        const T *x = (const T *)src;                                            \
+        for (size_t k = 0; k < outer; k++) {                                    \
+            T *o = (T *)dst + k * row;                                          \
+            for (size_t j = 0; j < n; j++) {                                    \
+                const int32_t v = (int32_t)roundf(cc_fl((float)*x++ * scale) + bias) + zp; \
+                o[j] = (T)(v < (LO) ? (LO) : (v > (HI) ? (HI) : v));            \
+            }                                                                   \
+        }                                                                       \
+    }
+CONCAT_REQUANT(requant_i8, int8_t, -128, 127)
+CONCAT_REQUANT(requant_u8, uint8_t, 0, 255)
+CONCAT_REQUANT(requant_i16, int16_t, -32768, 32767)
+
+static int concat_needs_requant(const ember_tensor *x, const ember_tensor *y) {
+    return ember_qe_is_qtype(y->type) && y->q.count &&
+           (ember_qe_scale(x) != ember_qe_scale(y) || ember_qe_zp(x) != ember_qe_zp(y));
+}
+
+/* Overwrites the columns of each input that needs requantising. */
+static void concat_requant(ember_context *ctx, const ember_node *node, const ember_tensor *y,
+                           int axis) {
+    const size_t after = shp_prod(y->dims, axis + 1, y->ndim);
+    const size_t outer = shp_prod(y->dims, 0, axis);
+    const size_t row = (size_t)y->dims[axis] * after;
+    const float inv = 1.0f / ember_qe_scale(y);
+    size_t col = 0;
+    for (int i = 0; i < node->n_inputs; i++) {
+        const ember_tensor *xi = ember_input(ctx, node, i);
+        const size_t n = (size_t)xi->dims[axis] * after;
+        if (concat_needs_requant(xi, y) && n) {
+            const float scale = cc_fl(ember_qe_scale(xi) * inv);
+            const float bias = cc_fl((float)-ember_qe_zp(xi) * scale);
+            const size_t es = ember_type_size(y->type);
+            void *dst = (char *)y->data + col * es;
+            switch (y->type) {
+            case EMBER_TensorType_INT8:
+                requant_i8(xi->data, dst, outer, n, row, scale, bias, ember_qe_zp(y));
+                break;
+            case EMBER_TensorType_UINT8:
+                requant_u8(xi->data, dst, outer, n, row, scale, bias, ember_qe_zp(y));
+                break;
+            default:
+                requant_i16(xi->data, dst, outer, n, row, scale, bias, ember_qe_zp(y));
+                break;
+            }
+        }
+        col += n;
+    }
+}
+
+/* Quantised inputs and output: per-tensor parameters, zero points of 0 for
+ * int16. Other types must simply agree on whatever quantisation they carry. */
+static ember_status concat_check_quant(ember_context *ctx, const ember_tensor *xi,
+                                       const ember_tensor *y, int i) {
+    if (!ember_qe_is_qtype(y->type) || (!xi->q.count && !y->q.count)) {
+        if ((xi->q.count || y->q.count) && !shp_same_quant(xi, y))
+            return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                              "CONCATENATION: input %d quantisation differs from output", i);
+        return EMBER_OK;
+    }
+    EMBER_CHECK(ember_qe_check_tensor(ctx, xi, "CONCATENATION", "input"));
+    EMBER_CHECK(ember_qe_check_tensor(ctx, y, "CONCATENATION", "output"));
+    if (y->type == EMBER_TensorType_INT16 && (ember_qe_zp(xi) != 0 || ember_qe_zp(y) != 0))
+        return ember_fail(ctx, EMBER_ERR_MODEL,
+                          "CONCATENATION: int16 zero points must be 0 (input %d: %d, output: %d)",
+                          i, (int)ember_qe_zp(xi), (int)ember_qe_zp(y));
+    return EMBER_OK;
+}
 
 /* Copies n_in inputs, each outer x inner_bytes[i], into dst interleaved. */
 static void concat_bytes(int n_in, const void *const *src, const size_t *inner_bytes,
@@ -68,12 +155,10 @@ static ember_status prepare(ember_context *ctx, ember_node *node) {
                          "CONCATENATION: input %d dimension %d is %d, not %d", i, d,
                          (int)xi->dims[d], (int)x0->dims[d]);
         sum += xi->dims[axis];
-        if (xi->q.count || y->q.count)
-            if (!shp_same_quant(xi, y))
-                return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                                  "CONCATENATION: input %d quantisation differs from output", i);
     }
     EMBER_ENSURE(ctx, y->type == x0->type, "CONCATENATION: output type differs");
+    for (int i = 0; i < node->n_inputs; i++)
+        EMBER_CHECK(concat_check_quant(ctx, ember_input(ctx, node, i), y, i));
     EMBER_ENSURE(ctx, sum <= INT32_MAX, "CONCATENATION: output too large");
     dims[axis] = (int32_t)sum;
     return ember_tensor_resize(ctx, y, rank, dims);
@@ -105,6 +190,7 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
             col += ib;
         }
     }
+    if (ember_qe_is_qtype(y->type) && y->q.count) concat_requant(ctx, node, y, axis);
     const int32_t act = get_act(node);
     if (act != EMBER_ActivationFunctionType_NONE) {
         float lo, hi;

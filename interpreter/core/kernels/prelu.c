@@ -1,18 +1,58 @@
 /*
- * prelu.c — PRELU (float32): out = x >= 0 ? x : x * alpha, with alpha
- * broadcast against x (NumPy rules; typically alpha is [C] or [1,1,C]).
- * The output takes the broadcast shape. Quantised PRELU is refused for now.
+ * prelu.c — PRELU: out = x >= 0 ? x : x * alpha, with alpha broadcast
+ * against x (NumPy rules; typically alpha is [C] or [1,1,C]). The output
+ * takes the broadcast shape.
+ *
+ * Types: float32; int8 and uint8 (alpha of the same type) and int16 with an
+ * int8 alpha, quantised as TFLite's reference kernel: x - zp >= 0 is
+ * rescaled by in_scale / out_scale, otherwise (x - zp)(alpha - alpha_zp) by
+ * in_scale * alpha_scale / out_scale, each as a Q31 multiplier derived in
+ * float as LiteRT derives it, then offset and clamped to the output type.
  */
 #include <stdint.h>
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "quant_elementwise.h"
+
+typedef struct qprelu_params {
+    int32_t in_zp, alpha_zp, out_zp;
+    int32_t m1, m2;
+    int s1, s2;
+} qprelu_params;
 
 typedef struct prelu_data {
     ember_bcast bc;
     ember_bc_row row;
     ember_bc_rows blk;
+    size_t esz[2], oesz;
+    qprelu_params q;
 } prelu_data;
+
+#define QPRELU_ROW(NAME, T, U, LO, HI, XI, AI)                                  \
+    static void NAME(const void *const *in, void *out, size_t n, const void *pv) { \
+        const T *restrict x_ = (const T *)in[0];                                \
+        const U *restrict a_ = (const U *)in[1];                                \
+        T *restrict o_ = (T *)out;                                              \
+        const qprelu_params *p = (const qprelu_params *)pv;                     \
+        for (size_t i = 0; i < n; i++) {                                        \
+            const int32_t v = (int32_t)x_[XI] - p->in_zp;                       \
+            int32_t r = v >= 0 ? ember_multiply_by_quantized_multiplier(v, p->m1, p->s1) \
+                               : ember_multiply_by_quantized_multiplier(        \
+                                     v * ((int32_t)a_[AI] - p->alpha_zp), p->m2, p->s2); \
+            r += p->out_zp;                                                     \
+            o_[i] = (T)(r < (LO) ? (LO) : (r > (HI) ? (HI) : r));               \
+        }                                                                       \
+    }
+#define QPRELU_ROWS(NAME, T, U, LO, HI)                                         \
+    QPRELU_ROW(NAME##_ss, T, U, LO, HI, 0, 0)                                   \
+    QPRELU_ROW(NAME##_vs, T, U, LO, HI, i, 0)                                   \
+    QPRELU_ROW(NAME##_sv, T, U, LO, HI, 0, i)                                   \
+    QPRELU_ROW(NAME##_vv, T, U, LO, HI, i, i)                                   \
+    static const ember_bc_row NAME[4] = {NAME##_ss, NAME##_vs, NAME##_sv, NAME##_vv};
+QPRELU_ROWS(qprelu_i8, int8_t, int8_t, -128, 127)
+QPRELU_ROWS(qprelu_u8, uint8_t, uint8_t, 0, 255)
+QPRELU_ROWS(qprelu_i16, int16_t, int8_t, -32768, 32767)
 
 #define PRELU_ROW(NAME, XI, AI)                                                 \
     static void NAME(const void *const *in, void *out, size_t n, const void *pv) { \
@@ -64,18 +104,49 @@ static ember_status prelu_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_ew_check_io(ctx, node, 2, 1));
     const ember_tensor *x = ember_input(ctx, node, 0), *a = ember_input(ctx, node, 1);
     ember_tensor *y = ember_output(ctx, node, 0);
-    if (x->type != EMBER_TensorType_FLOAT32 || a->type != EMBER_TensorType_FLOAT32 ||
-        y->type != EMBER_TensorType_FLOAT32)
-        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "PRELU supports float32 only (%s, %s -> %s)",
-                          ember_type_name(x->type), ember_type_name(a->type),
-                          ember_type_name(y->type));
+    const int32_t tx = x->type, ta = a->type, ty = y->type;
+    const ember_bc_row *qrows = NULL;
+    if (tx == EMBER_TensorType_FLOAT32 && ta == tx && ty == tx) {
+        d->esz[0] = d->esz[1] = d->oesz = 4;
+    } else if ((tx == EMBER_TensorType_INT8 || tx == EMBER_TensorType_UINT8) && ta == tx &&
+               ty == tx) {
+        qrows = tx == EMBER_TensorType_INT8 ? qprelu_i8 : qprelu_u8;
+        d->esz[0] = d->esz[1] = d->oesz = 1;
+    } else if (tx == EMBER_TensorType_INT16 && ta == EMBER_TensorType_INT8 && ty == tx) {
+        qrows = qprelu_i16;
+        d->esz[0] = d->oesz = 2;
+        d->esz[1] = 1;
+    } else {
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "PRELU does not support %s input, %s alpha -> %s (float32; int8 or "
+                          "uint8 with the same alpha type; int16 with int8 alpha)",
+                          ember_type_name(tx), ember_type_name(ta), ember_type_name(ty));
+    }
+    if (qrows) {
+        EMBER_CHECK(ember_qe_check_tensor(ctx, x, "PRELU", "input"));
+        EMBER_CHECK(ember_qe_check_tensor(ctx, a, "PRELU", "alpha"));
+        EMBER_CHECK(ember_qe_check_tensor(ctx, y, "PRELU", "output"));
+        /* LiteRT forms both ratios in float before widening to double. */
+        volatile float r1 = ember_qe_scale(x) / ember_qe_scale(y);
+        volatile float r2p = ember_qe_scale(x) * ember_qe_scale(a);
+        volatile float r2 = r2p / ember_qe_scale(y);
+        ember_quantize_multiplier((double)r1, &d->q.m1, &d->q.s1);
+        ember_quantize_multiplier((double)r2, &d->q.m2, &d->q.s2);
+        if (d->q.s1 > 30 || d->q.s2 > 30)
+            return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                              "PRELU: output scale %g too small for the input/alpha scales",
+                              (double)ember_qe_scale(y));
+        d->q.in_zp = ember_qe_zp(x);
+        d->q.alpha_zp = ember_qe_zp(a);
+        d->q.out_zp = ember_qe_zp(y);
+    }
     const ember_tensor *in[2] = {x, a};
     int32_t nd, dims[EMBER_MAX_DIMS];
     EMBER_CHECK(ember_bcast_shape_n(ctx, 2, in, &nd, dims));
     EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
     ember_bcast_plan(&d->bc, 2, in, nd, dims);
-    d->row = prelu_rows[d->bc.pattern & 3u];
-    d->blk = prelu_blks[d->bc.pattern & 3u];
+    d->row = (qrows ? qrows : prelu_rows)[d->bc.pattern & 3u];
+    d->blk = qrows ? NULL : prelu_blks[d->bc.pattern & 3u];
     return EMBER_OK;
 }
 
@@ -84,8 +155,7 @@ static ember_status prelu_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0), *a = ember_input(ctx, node, 1);
     ember_tensor *y = ember_output(ctx, node, 0);
     const void *base[2] = {x->data, a->data};
-    const size_t esz[2] = {4, 4};
-    ember_bcast_run_rows(ctx, &d->bc, base, esz, y->data, 4, d->row, d->blk, NULL);
+    ember_bcast_run_rows(ctx, &d->bc, base, d->esz, y->data, d->oesz, d->row, d->blk, &d->q);
     return EMBER_OK;
 }
 

@@ -2,12 +2,14 @@
  * select_v2.c — SELECT_V2: out = cond ? x : y with three-way NumPy
  * broadcasting of (cond, x, y). cond is bool; x, y and out share any
  * fixed-size type (the op only moves elements, so it is width-generic:
- * 1, 2, 4 or 8 bytes).
+ * 1, 2, 4 or 8 bytes). Quantised x and y must carry the output's
+ * quantisation: the raw values are copied unchanged, as TFLite copies them.
  */
 #include <stdint.h>
 
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "quant_elementwise.h"
 
 typedef struct select_data {
     ember_bcast bc;
@@ -60,6 +62,8 @@ static ember_status select_prepare(ember_context *ctx, ember_node *node) {
     EMBER_ENSURE(ctx, x->type == y->type && x->type == o->type,
                  "SELECT_V2: value and output types must match (%s, %s -> %s)",
                  ember_type_name(x->type), ember_type_name(y->type), ember_type_name(o->type));
+    EMBER_CHECK(ember_qe_check_same(ctx, x, o, "SELECT_V2", "x"));
+    EMBER_CHECK(ember_qe_check_same(ctx, y, o, "SELECT_V2", "y"));
     const ember_bc_row *table;
     switch (ember_type_size(x->type)) {
     case 1: table = sel8; break;
