@@ -226,3 +226,20 @@ def test_l2norm_output_quant_refused(dtype, out_q):
     m = l2_model(dtype, [2, 4], (0.05, 0), out_q)
     with pytest.raises(ember.EmberError, match="scale 1/128"):
         ember.Interpreter(model_content=m).allocate_tensors()
+
+
+def test_tconv_runtime_output_shape(path):
+    # output_shape fed at run time (TensorFlow's converter computes it with
+    # SHAPE/STRIDED_SLICE/PACK): the output is sized at invoke.
+    rng = np.random.default_rng(213)
+    b = ModelBuilder()
+    shape = b.input("shape", [4], "int32")
+    w = b.const("w", rng.integers(-127, 127, (5, 3, 3, 4), endpoint=True).astype(np.int8),
+                quant=dict(scale=rng.uniform(0.002, 0.02, 5), zero_point=np.zeros(5, np.int64),
+                           quantized_dimension=0))
+    x = b.input("x", [1, 3, 4, 4], "int8", quant=dict(scale=[0.02], zero_point=[-3]))
+    y = b.tensor("y", [1, 6, 8, 5], "int8", quant=dict(scale=[0.1], zero_point=[5]))
+    b.op("TRANSPOSE_CONV", [shape, w, x], [y], options=("TransposeConvOptions", {
+        "padding": "SAME", "stride_h": 2, "stride_w": 2}), version=2)
+    b.output(y)
+    assert_matches_reference(b.build(), [np.array([1, 6, 8, 5], np.int32), qdata(rng, [1, 3, 4, 4], "int8")])

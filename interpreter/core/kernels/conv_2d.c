@@ -19,6 +19,13 @@
  * an int16 im2col of CQ_MC output pixels (zero point subtracted, so padding
  * taps are zeros) per block and run the integer GEMM per group; int16 and
  * the reference path run conv2d_ref_q.
+ *
+ * Hybrid (float32 input/output, int8 symmetric weights), as LiteRT: each
+ * image is quantised on the fly — symmetrically when the weights have one
+ * scale (or all equal), asymmetrically (per-image zero point) when the
+ * scales differ per channel or the convolution is grouped — the integer
+ * sums run through the same im2col + integer GEMM (or conv2d_ref_h), and
+ * y = bias + sum * weight scale * image scale, then the float activation.
  */
 #include <math.h>
 #include <stddef.h>
@@ -118,9 +125,20 @@ static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *b
     return buf;
 }
 
+/* Hybrid: the quantised images, their scales and zero points. */
+typedef struct conv_hrows {
+    int8_t *q;
+    float *scale;
+    int32_t *zp;
+} conv_hrows;
+
 typedef struct conv_data {
     conv_shape s;
     int quant;
+    int hybrid, h_per_channel;  /* per-channel: asymmetric inputs, per-channel scales */
+    const float *wscale;
+    int32_t wscale_n;
+    int hq_slot;
     ember_convq q;
     ember_qgemm_b *qpacked;     /* groups entries */
     int qwork_slot;             /* per task: CQ_MC x Kp int16 + CQ_MC x og int32 */
@@ -225,8 +243,8 @@ static void conv2d_ref_q(const conv_shape *s, const ember_convq *q, const void *
 
 /* im2col rows for output pixels [m0, m0+mc) of group g, as int16 x - zp
  * (row stride Kp, zero past K and for taps outside the image). */
-static void conv_im2col_q(const conv_shape *s, const ember_convq *q, const void *in, int64_t m0,
-                          int32_t mc, int32_t g, int16_t *a, int32_t Kp) {
+static void conv_im2col_q(const conv_shape *s, const ember_convq *q, const int32_t *img_zp,
+                          const void *in, int64_t m0, int32_t mc, int32_t g, int16_t *a, int32_t Kp) {
     const int32_t Cg = s->Cg, K = s->KH * s->KW * Cg;
     const int64_t per_img = (int64_t)s->OH * s->OW;
     for (int32_t i = 0; i < mc; i++) {
@@ -234,6 +252,7 @@ static void conv_im2col_q(const conv_shape *s, const ember_convq *q, const void 
         const int32_t n = (int32_t)(m / per_img);
         const int32_t r = (int32_t)(m % per_img);
         const int32_t oy = r / s->OW, ox = r % s->OW;
+        const int32_t zp = img_zp ? img_zp[n] : q->in_zp;   /* hybrid: per image */
         int16_t *row = a + (size_t)i * Kp;
         for (int32_t ky = 0; ky < s->KH; ky++) {
             const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
@@ -246,10 +265,10 @@ static void conv_im2col_q(const conv_shape *s, const ember_convq *q, const void 
                 const size_t xi = (((size_t)n * s->H + iy) * s->W + ix) * s->C + (size_t)g * Cg;
                 if (q->type == EMBER_TensorType_INT8) {
                     const int8_t *x = (const int8_t *)in + xi;
-                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - zp);
                 } else {
                     const uint8_t *x = (const uint8_t *)in + xi;
-                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                    for (int32_t c = 0; c < Cg; c++) row[c] = (int16_t)(x[c] - zp);
                 }
             }
         }
@@ -262,7 +281,48 @@ typedef struct convq_arg {
     const void *in, *bias;
     void *out;
     char *work;
+    const conv_hrows *h;    /* hybrid, else NULL */
 } convq_arg;
+
+/* Hybrid output: bias + sum * scales in LiteRT's order (per-channel:
+ * sum * channel scale * image scale; else sum * (image scale * weight
+ * scale)), then the float activation. */
+static inline float convh_finish(const conv_data *d, const conv_hrows *h, const float *bias,
+                                 int32_t n, int32_t oc, int32_t acc) {
+    float v;
+    if (d->h_per_channel) v = (float)acc * d->wscale[d->wscale_n > 1 ? oc : 0] * h->scale[n];
+    else v = (float)acc * (h->scale[n] * d->wscale[0]);
+    if (bias) v += bias[oc];
+    return ember_clampf(v, d->s.lo, d->s.hi);
+}
+
+/* Plain loops for the hybrid reference path. */
+static void conv2d_ref_h(const conv_data *d, const conv_hrows *h, const int8_t *filter,
+                         const float *bias, float *out) {
+    const conv_shape *s = &d->s;
+    const int32_t og = s->O / s->groups;
+    for (int32_t n = 0; n < s->N; n++)
+        for (int32_t oy = 0; oy < s->OH; oy++)
+            for (int32_t ox = 0; ox < s->OW; ox++)
+                for (int32_t oc = 0; oc < s->O; oc++) {
+                    const int32_t g = oc / og;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < s->KH; ky++) {
+                        const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                        if (iy < 0 || iy >= s->H) continue;
+                        for (int32_t kx = 0; kx < s->KW; kx++) {
+                            const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                            if (ix < 0 || ix >= s->W) continue;
+                            const int8_t *x = h->q + (((size_t)n * s->H + iy) * s->W + ix) * s->C +
+                                              (size_t)g * s->Cg;
+                            const int8_t *w = filter + (((size_t)oc * s->KH + ky) * s->KW + kx) * s->Cg;
+                            for (int32_t c = 0; c < s->Cg; c++) acc += (x[c] - h->zp[n]) * w[c];
+                        }
+                    }
+                    out[(((size_t)n * s->OH + oy) * s->OW + ox) * s->O + oc] =
+                        convh_finish(d, h, bias, n, oc, acc);
+                }
+}
 
 static void convq_task(void *varg, int task, int n_tasks) {
     const convq_arg *t = (const convq_arg *)varg;
@@ -279,8 +339,19 @@ static void convq_task(void *varg, int task, int n_tasks) {
         const int64_t m0 = blk * CQ_MC;
         const int32_t mc = (int32_t)(M - m0 < CQ_MC ? M - m0 : CQ_MC);
         for (int32_t g = 0; g < s->groups; g++) {
-            conv_im2col_q(s, q, t->in, m0, mc, g, a, Kp);
+            conv_im2col_q(s, q, t->h ? t->h->zp : NULL, t->in, m0, mc, g, a, Kp);
             ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked[g], acc, og);
+            if (t->h) {
+                const int64_t per_img = (int64_t)s->OH * s->OW;
+                for (int32_t i = 0; i < mc; i++) {
+                    float *o = (float *)t->out + (size_t)(m0 + i) * s->O + (size_t)g * og;
+                    const int32_t n = (int32_t)((m0 + i) / per_img);
+                    const int32_t *ai = acc + (size_t)i * og;
+                    for (int32_t c = 0; c < og; c++)
+                        o[c] = convh_finish(d, t->h, (const float *)t->bias, n, g * og + c, ai[c]);
+                }
+                continue;
+            }
             for (int32_t i = 0; i < mc; i++) {
                 const size_t ob = (size_t)(m0 + i) * s->O + (size_t)g * og;
                 const int32_t *ai = acc + (size_t)i * og;
@@ -308,6 +379,9 @@ static void convq_pack(conv_data *d, const void *filter, int32_t wtype, int16_t 
                            og, dst + per * g, &d->qpacked[g]);
 }
 
+static ember_status convq_plan(ember_context *ctx, ember_node *node, conv_data *d,
+                               const ember_tensor *f);
+
 static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_data *d,
                                   const ember_tensor *x, const ember_tensor *f,
                                   const ember_tensor *b, const ember_tensor *y, int act) {
@@ -318,6 +392,14 @@ static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_dat
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
     d->qwork_slot = d->pack_slot = -1;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16) return EMBER_OK;
+    return convq_plan(ctx, node, d, f);
+}
+
+/* Integer GEMM set-up shared by the int8/uint8 and hybrid paths: weights
+ * packed (once when constant), per-task im2col + accumulator scratch. */
+static ember_status convq_plan(ember_context *ctx, ember_node *node, conv_data *d,
+                               const ember_tensor *f) {
+    const conv_shape *s = &d->s;
     const int32_t og = s->O / s->groups;
     const int64_t K = (int64_t)s->KH * s->KW * s->Cg;
     EMBER_ENSURE(ctx, K < INT32_MAX / 2, "CONV_2D: filter too large");
@@ -347,6 +429,73 @@ static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_dat
     return EMBER_OK;
 }
 
+static ember_status convh_prepare(ember_context *ctx, ember_node *node, conv_data *d,
+                                  const ember_tensor *f, const ember_tensor *b,
+                                  const ember_tensor *y, int act) {
+    const char *op = "CONV_2D";
+    conv_shape *s = &d->s;
+    if (f->type != EMBER_TensorType_INT8)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "%s: a float32 input needs float32 or int8 (hybrid) filter, not %s", op,
+                          ember_type_name(f->type));
+    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
+                 "%s: hybrid (int8 filter) needs a float32 output and bias (output %s)", op,
+                 ember_type_name(y->type));
+    EMBER_CHECK(ember_quant_require(ctx, f, op, "filter"));
+    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(f), "%s: int8 filter '%s' must be symmetric (zero point 0)",
+                 op, f->name ? f->name : "?");
+    if (f->q.count > 1)
+        EMBER_ENSURE(ctx, f->q.count == s->O && f->q.quantized_dimension == 0,
+                     "%s: filter '%s' has %d scales on dimension %d; expected %d on dimension 0", op,
+                     f->name ? f->name : "?", (int)f->q.count, (int)f->q.quantized_dimension,
+                     (int)s->O);
+    d->wscale = f->q.scale;
+    d->wscale_n = f->q.count;
+    /* LiteRT: distinct channel scales, or groups, take its per-channel
+     * kernel, which quantises inputs asymmetrically */
+    d->h_per_channel = s->groups > 1;
+    for (int32_t i = 1; i < f->q.count; i++)
+        if (f->q.scale[i] != f->q.scale[0]) d->h_per_channel = 1;
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    const size_t n = (size_t)s->N * s->H * s->W * s->C;
+    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
+    if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
+    d->qwork_slot = d->pack_slot = -1;
+    d->q.type = EMBER_TensorType_INT8;   /* the im2col reads the quantised image */
+    d->q.in_zp = d->q.w_zp = 0;
+    if (d->path == EMBER_PATH_REF) return EMBER_OK;
+    return convq_plan(ctx, node, d, f);
+}
+
+static ember_status convh_eval(ember_context *ctx, ember_node *node, conv_data *d,
+                               const float *in, const ember_tensor *f, const float *bias, float *out) {
+    const conv_shape *s = &d->s;
+    const size_t per_img = (size_t)s->H * s->W * s->C;
+    char *mem = (char *)node->scratch[d->hq_slot];
+    conv_hrows h;
+    h.q = (int8_t *)mem;
+    h.scale = (float *)(mem + ((per_img * (size_t)s->N + 15) & ~(size_t)15));
+    h.zp = (int32_t *)(h.scale + s->N);
+    for (int32_t n = 0; n < s->N; n++) {
+        if (d->h_per_channel) {
+            ember_quantize_floats_asymmetric(in + per_img * n, per_img, h.q + per_img * n,
+                                             &h.scale[n], &h.zp[n]);
+        } else {
+            ember_quantize_floats_symmetric(in + per_img * n, per_img, h.q + per_img * n, &h.scale[n]);
+            h.zp[n] = 0;
+        }
+    }
+    if (d->qwork_slot < 0) {
+        conv2d_ref_h(d, &h, (const int8_t *)f->data, bias, out);
+        return EMBER_OK;
+    }
+    if (!d->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->pack_slot]);
+    convq_arg qa = {d, h.q, bias, out, (char *)node->scratch[d->qwork_slot], &h};
+    if (d->qtasks > 1) ember_parallel_for(ctx, d->qtasks, convq_task, &qa);
+    else convq_task(&qa, 0, 1);
+    return EMBER_OK;
+}
+
 static void *conv_init(ember_context *ctx, ember_node *node) {
     conv_data *d = (conv_data *)ember_alloc_persistent(ctx, sizeof(conv_data));
     return d;
@@ -372,11 +521,11 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && f && y, "CONV_2D: missing input, filter or output");
     d->quant = x->type != EMBER_TensorType_FLOAT32;
-    if (!d->quant && (f->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32)))
+    d->hybrid = !d->quant && f->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && !d->hybrid && b && b->type != EMBER_TensorType_FLOAT32)
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "CONV_2D: a float32 input needs float32 filter and bias (input %s, filter %s)",
-                          ember_type_name(x->type), ember_type_name(f->type));
+                          "CONV_2D: a float32 input and filter need a float32 bias, not %s",
+                          ember_type_name(b->type));
     EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4, "CONV_2D: input and filter must be 4-D");
     conv_shape *s = &d->s;
     s->N = x->dims[0]; s->H = x->dims[1]; s->W = x->dims[2]; s->C = x->dims[3];
@@ -402,7 +551,7 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
                                       EMBER_Conv2DOptions_dilation_h_factor, 1);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
                                        EMBER_Conv2DOptions_fused_activation_function, 0);
-    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    if (!d->quant && !d->hybrid) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->O};
@@ -412,6 +561,7 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
     d->pack_slot = d->col_slot = -1;
     d->packed = NULL;
     if (d->quant) return convq_prepare(ctx, node, d, x, f, b, y, act);
+    if (d->hybrid) return convh_prepare(ctx, node, d, f, b, y, act);
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
 
     const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
@@ -469,6 +619,8 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
     const float *in = (const float *)x->data;
+    if (d->hybrid)
+        return convh_eval(ctx, node, d, in, f, b ? (const float *)b->data : NULL, (float *)y->data);
     if (d->quant) {
         const void *bias = b ? b->data : NULL;
         if (d->qwork_slot < 0) {
@@ -476,7 +628,7 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
             return EMBER_OK;
         }
         if (!d->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->pack_slot]);
-        convq_arg qa = {d, x->data, bias, y->data, (char *)node->scratch[d->qwork_slot]};
+        convq_arg qa = {d, x->data, bias, y->data, (char *)node->scratch[d->qwork_slot], NULL};
         if (d->qtasks > 1) ember_parallel_for(ctx, d->qtasks, convq_task, &qa);
         else convq_task(&qa, 0, 1);
         return EMBER_OK;

@@ -16,6 +16,11 @@
  * multiplier. dwq_rows_task keeps one accumulator per output channel of a
  * pixel (int32, wrapping like TFLite's; int64 for int16 with an int64 bias),
  * adds each in-bounds tap channels-innermost, then requantises.
+ *
+ * Hybrid (float32 input/output, int8 symmetric weights, per-channel or one
+ * scale), as LiteRT's only hybrid depthwise kernel: each image quantised on
+ * the fly asymmetrically (per-image zero point), integer sums as above,
+ * y = bias + sum * (channel scale * image scale), then the float activation.
  */
 #include <string.h>
 
@@ -65,13 +70,24 @@ typedef struct dw_data {
     int quant;
     ember_convq q;
     int acc_slot;            /* per task: OC accumulators */
+    int hybrid;
+    const float *wscale;
+    int32_t wscale_n;
+    int hq_slot;             /* N*H*W*C int8 + N scales + N zero points */
 } dw_data;
+
+typedef struct dw_hrows {
+    int8_t *q;
+    float *scale;
+    int32_t *zp;
+} dw_hrows;
 
 typedef struct dwq_task {
     const dw_data *d;
     const void *in, *filter, *bias;
     void *out;
     char *acc;
+    const dw_hrows *h;       /* hybrid, else NULL */
 } dwq_task;
 
 /* Adds one tap (input pixel xp, weights wp, both channels-innermost) into
@@ -113,8 +129,14 @@ static void dwq_rows_task(void *varg, int task, int n_tasks) {
     const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
     uint32_t *acc32 = (uint32_t *)(t->acc + (size_t)task * s->OC * sizeof(int64_t));
     int64_t *acc64 = (int64_t *)acc32;
+    ember_convq qh;
+    if (t->h) qh = *q;
     for (int64_t r = r0; r < r1; r++) {
         const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
+        if (t->h) {   /* hybrid: this image's zero point */
+            qh.in_zp = t->h->zp[n];
+            q = &qh;
+        }
         for (int32_t ox = 0; ox < s->OW; ox++) {
             if (q->acc64) memset(acc64, 0, sizeof(int64_t) * (size_t)s->OC);
             else memset(acc32, 0, sizeof(uint32_t) * (size_t)s->OC);
@@ -132,6 +154,17 @@ static void dwq_rows_task(void *varg, int task, int n_tasks) {
                 }
             }
             const size_t ob = (((size_t)n * s->OH + oy) * s->OW + ox) * s->OC;
+            if (t->h) {
+                float *o = (float *)t->out + ob;
+                const float *bias = (const float *)t->bias;
+                for (int32_t c = 0; c < s->OC; c++) {
+                    float v = (float)(int32_t)acc32[c] *
+                              (d->wscale[d->wscale_n > 1 ? c : 0] * t->h->scale[n]);
+                    if (bias) v += bias[c];
+                    o[c] = ember_clampf(v, s->lo, s->hi);
+                }
+                continue;
+            }
             if (q->type == EMBER_TensorType_INT8 && !q->acc64) {
                 int8_t *o = (int8_t *)t->out + ob;
                 for (int32_t c = 0; c < s->OC; c++)
@@ -226,6 +259,60 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
     }
 }
 
+static ember_status dwh_prepare(ember_context *ctx, ember_node *node, dw_data *d,
+                                const ember_tensor *f, const ember_tensor *b,
+                                const ember_tensor *y, int act) {
+    const char *op = "DEPTHWISE_CONV_2D";
+    dw_shape *s = &d->s;
+    if (f->type != EMBER_TensorType_INT8)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "%s: a float32 input needs float32 or int8 (hybrid) filter, not %s", op,
+                          ember_type_name(f->type));
+    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
+                 "%s: hybrid (int8 filter) needs a float32 output and bias (output %s)", op,
+                 ember_type_name(y->type));
+    EMBER_CHECK(ember_quant_require(ctx, f, op, "filter"));
+    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(f), "%s: int8 filter '%s' must be symmetric (zero point 0)",
+                 op, f->name ? f->name : "?");
+    if (f->q.count > 1)
+        EMBER_ENSURE(ctx, f->q.count == s->OC && f->q.quantized_dimension == 3,
+                     "%s: filter '%s' has %d scales on dimension %d; expected %d on dimension 3", op,
+                     f->name ? f->name : "?", (int)f->q.count, (int)f->q.quantized_dimension,
+                     (int)s->OC);
+    d->wscale = f->q.scale;
+    d->wscale_n = f->q.count;
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    d->q.type = EMBER_TensorType_INT8;   /* the tap loop reads the quantised image */
+    d->q.in_zp = d->q.w_zp = 0;
+    d->q.acc64 = 0;
+    const size_t n = (size_t)s->N * s->H * s->W * s->C;
+    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
+    const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || work < 2.0e5) nt = 1;
+    if ((int64_t)nt > (int64_t)s->N * s->OH) nt = (int)((int64_t)s->N * s->OH);
+    d->tasks = nt < 1 ? 1 : nt;
+    d->acc_slot = ember_request_scratch(ctx, node, (size_t)d->tasks * s->OC * sizeof(int64_t));
+    return d->acc_slot < 0 || d->hq_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+}
+
+static void dwh_eval(ember_context *ctx, ember_node *node, dw_data *d, const float *in,
+                     const void *filter, const float *bias, float *out) {
+    const dw_shape *s = &d->s;
+    const size_t per_img = (size_t)s->H * s->W * s->C;
+    char *mem = (char *)node->scratch[d->hq_slot];
+    dw_hrows h;
+    h.q = (int8_t *)mem;
+    h.scale = (float *)(mem + ((per_img * (size_t)s->N + 15) & ~(size_t)15));
+    h.zp = (int32_t *)(h.scale + s->N);
+    for (int32_t n = 0; n < s->N; n++)
+        ember_quantize_floats_asymmetric(in + per_img * n, per_img, h.q + per_img * n, &h.scale[n],
+                                         &h.zp[n]);
+    dwq_task qt = {d, h.q, filter, bias, out, (char *)node->scratch[d->acc_slot], &h};
+    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dwq_rows_task, &qt);
+    else dwq_rows_task(&qt, 0, 1);
+}
+
 static void *dw_init(ember_context *ctx, ember_node *node) {
     return ember_alloc_persistent(ctx, sizeof(dw_data));
 }
@@ -241,11 +328,11 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x && f && y, "DEPTHWISE_CONV_2D: missing input, filter or output");
     d->quant = x->type != EMBER_TensorType_FLOAT32;
-    if (!d->quant && (f->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32)))
+    d->hybrid = !d->quant && f->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && !d->hybrid && b && b->type != EMBER_TensorType_FLOAT32)
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "DEPTHWISE_CONV_2D: a float32 input needs float32 filter and bias (input %s, filter %s)",
-                          ember_type_name(x->type), ember_type_name(f->type));
+                          "DEPTHWISE_CONV_2D: a float32 input and filter need a float32 bias, not %s",
+                          ember_type_name(b->type));
     EMBER_ENSURE(ctx, x->ndim == 4 && f->ndim == 4,
                  "DEPTHWISE_CONV_2D: input and filter must be 4-D");
     EMBER_ENSURE(ctx, f->dims[0] == 1, "DEPTHWISE_CONV_2D: filter must be [1,KH,KW,OC]");
@@ -272,13 +359,14 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
                                       EMBER_DepthwiseConv2DOptions_dilation_h_factor, 1);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_DepthwiseConv2DOptions,
                                        EMBER_DepthwiseConv2DOptions_fused_activation_function, 0);
-    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
+    if (!d->quant && !d->hybrid) EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->KH, s->stride_h, s->dil_h, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->KW, s->stride_w, s->dil_w, &s->OW, &s->pad_w));
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->OC};
     EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
 
     d->path = ember_kernel_path();
+    if (d->hybrid) return dwh_prepare(ctx, node, d, f, b, y, act);
     if (d->quant) {
         ember_convq_spec sp = {"DEPTHWISE_CONV_2D", s->OC, 3, 0, 0, 0};
         EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
@@ -330,9 +418,14 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *f = ember_input(ctx, node, 1);
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
+    if (d->hybrid) {
+        dwh_eval(ctx, node, d, (const float *)x->data, f->data, b ? (const float *)b->data : NULL,
+                 (float *)y->data);
+        return EMBER_OK;
+    }
     if (d->quant) {
         dwq_task qt = {d, x->data, f->data, b ? b->data : NULL, y->data,
-                       (char *)node->scratch[d->acc_slot]};
+                       (char *)node->scratch[d->acc_slot], NULL};
         if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dwq_rows_task, &qt);
         else dwq_rows_task(&qt, 0, 1);
         return EMBER_OK;

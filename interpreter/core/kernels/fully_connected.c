@@ -15,6 +15,14 @@
  * int16x8 (int64 or int32 bias). int8/uint8 run the integer GEMM on blocks
  * of FCQ_MC input rows (zero point subtracted into int16) and requantise
  * each block; int16 and the reference path run fully_connected_ref_q.
+ *
+ * Hybrid (float32 input/output, constant-or-not int8 weights, per-tensor or
+ * per-channel symmetric), as LiteRT runs it: each input row is quantised on
+ * the fly to int8 (symmetric, or asymmetric with a per-row zero point when
+ * asymmetric_quantize_inputs is set; quant_common.h), the integer dot
+ * products are exact, and y = bias + dot * (row scale x weight scale), then
+ * the float activation. The ref path loops; the others reuse the integer
+ * GEMM (same integers, so the same floats).
  */
 #include <string.h>
 
@@ -48,6 +56,10 @@ typedef struct fc_data {
     ember_qgemm_b qpacked;
     int work_slot;              /* per task: FCQ_MC x Kp int16 + FCQ_MC x O int32 */
     size_t work_per_task;
+    /* hybrid */
+    int hybrid, asym, per_channel;
+    const float *wscale;        /* weights' scales (1 or O) */
+    int hq_slot;                /* B*K int8 + B floats (scales) + B int32 (zero points) */
 } fc_data;
 
 /* Plain loops over any integer variant (the oracle, and the int16 path):
@@ -105,6 +117,160 @@ static void fcq_task(void *varg, int task, int n_tasks) {
                 ember_q_store(t->out, q->type, (size_t)(m0 + i) * O + o,
                               ember_convq_finish(q, acc[(size_t)i * O + o], t->bias, o));
     }
+}
+
+/* ---- hybrid ----------------------------------------------------------------- */
+
+typedef struct fch_rows {
+    int8_t *q;
+    float *scale;
+    int32_t *zp;
+} fch_rows;
+
+static fch_rows fch_layout(const fc_data *d, void *mem) {
+    fch_rows r;
+    const size_t n = (size_t)d->B * d->K;
+    r.q = (int8_t *)mem;
+    r.scale = (float *)((char *)mem + ((n + 15) & ~(size_t)15));
+    r.zp = (int32_t *)(r.scale + d->B);
+    return r;
+}
+
+/* bias + dot * scale as LiteRT: the row's scale times the weights' (a
+ * float product), then the fused float activation. */
+static inline float fch_finish(const fc_data *d, const fch_rows *r, const float *bias,
+                               int32_t b, int32_t o, int32_t dot) {
+    const float scale = r->scale[b] * d->wscale[d->per_channel ? o : 0];
+    const float v = (bias ? bias[o] : 0.0f) + (float)dot * scale;
+    return ember_clampf(v, d->lo, d->hi);
+}
+
+static void fch_quantize(const fc_data *d, const float *x, fch_rows *r) {
+    for (int32_t b = 0; b < d->B; b++) {
+        const float *xb = x + (size_t)b * d->K;
+        int8_t *qb = r->q + (size_t)b * d->K;
+        if (d->asym) {
+            ember_quantize_floats_asymmetric(xb, (size_t)d->K, qb, &r->scale[b], &r->zp[b]);
+        } else {
+            ember_quantize_floats_symmetric(xb, (size_t)d->K, qb, &r->scale[b]);
+            r->zp[b] = 0;
+        }
+    }
+}
+
+static void fch_ref(const fc_data *d, const fch_rows *r, const int8_t *w, const float *bias,
+                    float *out) {
+    for (int32_t b = 0; b < d->B; b++)
+        for (int32_t o = 0; o < d->O; o++) {
+            const int8_t *x = r->q + (size_t)b * d->K, *wo = w + (size_t)o * d->K;
+            int32_t dot = 0;
+            for (int32_t k = 0; k < d->K; k++) dot += (x[k] - r->zp[b]) * wo[k];
+            out[(size_t)b * d->O + o] = fch_finish(d, r, bias, b, o, dot);
+        }
+}
+
+typedef struct fch_arg {
+    const fc_data *d;
+    const fch_rows *r;
+    const float *bias;
+    float *out;
+    char *work;
+} fch_arg;
+
+static void fch_task(void *varg, int task, int n_tasks) {
+    const fch_arg *t = (const fch_arg *)varg;
+    const fc_data *d = t->d;
+    const int32_t K = d->K, Kp = d->qpacked.Kp, O = d->O;
+    int16_t *a = (int16_t *)(t->work + d->work_per_task * (size_t)task);
+    int32_t *acc = (int32_t *)(a + (size_t)FCQ_MC * Kp);
+    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+    const int32_t b0 = (int32_t)((int64_t)blocks * task / n_tasks);
+    const int32_t b1 = (int32_t)((int64_t)blocks * (task + 1) / n_tasks);
+    for (int32_t blk = b0; blk < b1; blk++) {
+        const int32_t m0 = blk * FCQ_MC;
+        const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
+        for (int32_t i = 0; i < mc; i++) {
+            int16_t *row = a + (size_t)i * Kp;
+            const int8_t *x = t->r->q + (size_t)(m0 + i) * K;
+            const int32_t zp = t->r->zp[m0 + i];
+            for (int32_t k = 0; k < K; k++) row[k] = (int16_t)(x[k] - zp);
+            if (Kp > K) row[K] = 0;
+        }
+        ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
+        for (int32_t i = 0; i < mc; i++)
+            for (int32_t o = 0; o < O; o++)
+                t->out[(size_t)(m0 + i) * O + o] =
+                    fch_finish(d, t->r, t->bias, m0 + i, o, acc[(size_t)i * O + o]);
+    }
+}
+
+static ember_status fch_prepare(ember_context *ctx, ember_node *node, fc_data *d,
+                                const ember_tensor *w, const ember_tensor *b,
+                                const ember_tensor *y, int act) {
+    const char *op = "FULLY_CONNECTED";
+    if (w->type != EMBER_TensorType_INT8)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "%s: a float32 input needs float32 or int8 (hybrid) weights, not %s", op,
+                          ember_type_name(w->type));
+    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
+                 "%s: hybrid (int8 weights) needs a float32 output and bias (output %s)", op,
+                 ember_type_name(y->type));
+    EMBER_CHECK(ember_quant_require(ctx, w, op, "weights"));
+    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(w), "%s: int8 weights '%s' must be symmetric (zero point 0)",
+                 op, w->name ? w->name : "?");
+    d->per_channel = w->q.count > 1;
+    if (d->per_channel)
+        EMBER_ENSURE(ctx, w->q.count == d->O && w->q.quantized_dimension == 0,
+                     "%s: weights '%s' have %d scales on dimension %d; expected %d on dimension 0",
+                     op, w->name ? w->name : "?", (int)w->q.count, (int)w->q.quantized_dimension,
+                     (int)d->O);
+    d->wscale = w->q.scale;
+    d->asym = (int)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
+                                 EMBER_FullyConnectedOptions_asymmetric_quantize_inputs, 0) != 0;
+    EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
+    const size_t n = (size_t)d->B * d->K;
+    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)d->B * 8 + 8);
+    if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
+    d->work_slot = d->pack_slot = -1;
+    if (d->path == EMBER_PATH_REF || d->O == 0 || d->B == 0) return EMBER_OK;
+    const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
+    d->packed_const = ember_is_const(w);
+    if (d->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+        if (!dst) return EMBER_ERR_NOMEM;
+        ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O, dst, &d->qpacked);
+    } else {
+        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
+    if (nt > blocks) nt = blocks;
+    d->tasks = nt;
+    const size_t kp = (size_t)ember_qgemm_kp(d->K);
+    d->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
+    return d->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+}
+
+static ember_status fch_eval(ember_context *ctx, ember_node *node, fc_data *d,
+                             const ember_tensor *x, const ember_tensor *w,
+                             const ember_tensor *b, ember_tensor *y) {
+    fch_rows r = fch_layout(d, node->scratch[d->hq_slot]);
+    fch_quantize(d, (const float *)x->data, &r);
+    const float *bias = b ? (const float *)b->data : NULL;
+    if (d->work_slot < 0) {
+        fch_ref(d, &r, (const int8_t *)w->data, bias, (float *)y->data);
+        return EMBER_OK;
+    }
+    if (!d->packed_const)
+        ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O,
+                           (int16_t *)node->scratch[d->pack_slot], &d->qpacked);
+    fch_arg arg = {d, &r, bias, (float *)y->data, (char *)node->scratch[d->work_slot]};
+    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, fch_task, &arg);
+    else fch_task(&arg, 0, 1);
+    return EMBER_OK;
 }
 
 static void *fc_init(ember_context *ctx, ember_node *node) {
@@ -179,11 +345,11 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
                           "FULLY_CONNECTED: weights_format %d is not supported", fmt);
     d->quant = x->type != EMBER_TensorType_FLOAT32;
-    if (!d->quant && (w->type != EMBER_TensorType_FLOAT32 ||
-        (b && b->type != EMBER_TensorType_FLOAT32)))
+    d->hybrid = !d->quant && w->type != EMBER_TensorType_FLOAT32;
+    if (!d->quant && !d->hybrid && b && b->type != EMBER_TensorType_FLOAT32)
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "FULLY_CONNECTED: only float32 is supported (input %s, weights %s)",
-                          ember_type_name(x->type), ember_type_name(w->type));
+                          "FULLY_CONNECTED: a float32 input and weights need a float32 bias, not %s",
+                          ember_type_name(b->type));
     EMBER_ENSURE(ctx, w->ndim == 2, "FULLY_CONNECTED: weights must be 2-D");
     EMBER_ENSURE(ctx, x->ndim >= 1, "FULLY_CONNECTED: input must have a dimension");
     d->O = w->dims[0];
@@ -200,7 +366,7 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
                                         EMBER_FullyConnectedOptions_keep_num_dims, 0);
     const int act = (int)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
                                        EMBER_FullyConnectedOptions_fused_activation_function, 0);
-    if (!d->quant) EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
+    if (!d->quant && !d->hybrid) EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
     int32_t dims[EMBER_MAX_DIMS];
     int nd;
     if (keep) {
@@ -220,6 +386,7 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
     d->path = ember_kernel_path();
     d->pack_slot = -1;
     if (d->quant) return fcq_prepare(ctx, node, d, x, w, b, y, act);
+    if (d->hybrid) return fch_prepare(ctx, node, d, w, b, y, act);
     if (d->path == EMBER_PATH_REF || d->O == 0) return EMBER_OK;
     const size_t pfloats = ember_gemm_packed_floats(d->K, d->O);
     d->packed_const = ember_is_const(w) && (!b || ember_is_const(b));
@@ -243,6 +410,7 @@ static ember_status fc_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *b = node->n_inputs > 2 ? ember_input(ctx, node, 2) : NULL;
     ember_tensor *y = ember_output(ctx, node, 0);
     if (d->quant) return fcq_eval(ctx, node, d, x, w, b, y);
+    if (d->hybrid) return fch_eval(ctx, node, d, x, w, b, y);
     if (d->path == EMBER_PATH_REF || d->O == 0) {
         fully_connected_ref_f32(d->B, d->K, d->O, (const float *)x->data, (const float *)w->data,
                                 b ? (const float *)b->data : NULL, d->lo, d->hi,

@@ -164,3 +164,60 @@ void ember_inv_sqrt_quantized_multiplier_exp(int32_t input, int reverse_shift,
     *multiplier = x;
     *shift = s * reverse_shift;
 }
+
+/* std::minmax_element's answer: first smallest, last largest (NaN compares
+ * false, so it is never picked unless it comes first). */
+static void minmax_f32(const float *x, size_t n, float *lo, float *hi) {
+    float a = n ? x[0] : 0.0f, b = a;
+    for (size_t i = 1; i < n; i++) {
+        if (x[i] < a) a = x[i];
+        if (!(x[i] < b)) b = x[i];
+    }
+    *lo = a;
+    *hi = b;
+}
+
+void ember_quantize_floats_symmetric(const float *x, size_t n, int8_t *q, float *scale) {
+    float lo, hi;
+    minmax_f32(x, n, &lo, &hi);
+    const float range = fabsf(lo) > fabsf(hi) ? fabsf(lo) : fabsf(hi);
+    if (range == 0.0f) {
+        for (size_t i = 0; i < n; i++) q[i] = 0;
+        *scale = 1.0f;
+        return;
+    }
+    *scale = range / 127.0f;
+    const float inv = 127.0f / range;
+    for (size_t i = 0; i < n; i++) {
+        const float r = roundf(x[i] * inv);
+        /* clamp in float first: the int conversion of an out-of-range float is undefined */
+        q[i] = (int8_t)(r > 127.0f ? 127 : (r < -127.0f ? -127 : (int32_t)r));
+    }
+}
+
+void ember_quantize_floats_asymmetric(const float *x, size_t n, int8_t *q, float *scale,
+                                      int32_t *zero_point) {
+    float lo, hi;
+    minmax_f32(x, n, &lo, &hi);
+    const double rmin = (double)(lo < 0.0f ? lo : 0.0f);
+    const double rmax = (double)(hi > 0.0f ? hi : 0.0f);
+    if (rmin == rmax) {
+        for (size_t i = 0; i < n; i++) q[i] = 0;
+        *scale = 1.0f;
+        *zero_point = 0;
+        return;
+    }
+    const double s = (rmax - rmin) / 255.0;
+    /* TFLite keeps whichever end's zero point has the smaller error */
+    const double zp_min = -128.0 - rmin / s, zp_max = 127.0 - rmax / s;
+    const double err_min = 128.0 + fabs(rmin / s), err_max = 127.0 + fabs(rmax / s);
+    const double zpd = err_min < err_max ? zp_min : zp_max;
+    int32_t zp = zpd <= -128.0 ? -128 : (zpd >= 127.0 ? 127 : (int32_t)round(zpd));
+    *scale = (float)s;
+    *zero_point = zp;
+    const float inv = 1.0f / *scale;
+    for (size_t i = 0; i < n; i++) {
+        const float r = roundf((float)zp + x[i] * inv);
+        q[i] = (int8_t)(r > 127.0f ? 127 : (r < -128.0f ? -128 : (int32_t)r));
+    }
+}

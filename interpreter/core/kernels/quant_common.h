@@ -15,6 +15,7 @@
 #ifndef EMBER_QUANT_COMMON_H
 #define EMBER_QUANT_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Splits a real multiplier into a Q31 mantissa and a power-of-two shift
@@ -82,6 +83,17 @@ static inline int32_t ember_saturating_shift_left(int32_t x, int exponent) {
  * (INT32_MAX, 0). */
 void ember_inv_sqrt_quantized_multiplier_exp(int32_t input, int reverse_shift,
                                              int32_t *multiplier, int *shift);
+
+/* ---- hybrid (dynamic-range) kernels: on-the-fly input quantisation ----
+ * As TFLite's tensor_utils, so the int8 values and scales match LiteRT's:
+ * symmetric: scale = max|x| / 127, q = round(x * 127 / max|x|) in [-127, 127]
+ *            (all zeros: q = 0, scale 1);
+ * asymmetric: the [min(x,0), max(x,0)] range on [-128, 127] with TFLite's
+ *            nudged zero point (double), q = round(zp + x / scale) (float).
+ * q is what the integer kernels multiply (minus *zero_point). */
+void ember_quantize_floats_symmetric(const float *x, size_t n, int8_t *q, float *scale);
+void ember_quantize_floats_asymmetric(const float *x, size_t n, int8_t *q, float *scale,
+                                      int32_t *zero_point);
 
 /* Saturating cast helpers. */
 static inline int32_t ember_clamp_i32(int32_t v, int32_t lo, int32_t hi) {

@@ -13,13 +13,14 @@
  *
  * Quantised (conv_q.h: checks and requantisation): int8 (per-channel or
  * per-tensor symmetric weights, int32 bias), int16x8 (int64 or int32 bias)
- * and uint8 legacy. Like TFLite, every input tap is scattered into a
- * per-output accumulator first and the bias is added at the end, then each
- * accumulator is requantised. tconvq_ref scatters scalar products (the
- * oracle, and int16); int8/uint8 multiply blocks of input pixels by the
- * packed weights with the integer GEMM and scatter the int32 tap sums.
- * Sums wrap modulo 2^32 like TFLite's int32 scratch, which makes the order
- * of additions irrelevant: both paths give identical bits.
+ * and uint8 legacy. TFLite scatters every input tap into a per-output
+ * accumulator, adds the bias at the end and requantises each accumulator.
+ * Ember gathers instead (each output pixel
+ * sums the taps that reach it), so only O accumulators are needed and the
+ * output shape may come at eval: tconvq_ref multiplies scalars (the oracle,
+ * and int16); int8/uint8 multiply the image by the packed weights with the
+ * integer GEMM first. Sums wrap modulo 2^32 like TFLite's int32 scratch,
+ * which makes the order of additions irrelevant: identical bits.
  */
 #include <math.h>
 #include <string.h>
@@ -160,75 +161,92 @@ void ember_tconv_run(ember_context *ctx, const ember_node *node, ember_tconv *t,
 
 /* ---- quantised ------------------------------------------------------------ */
 
-/* Scatter of every (input pixel, tap, output channel) product into acc
- * (one int64 per output element; reduced to int32 where TFLite's scratch is
- * int32 by ember_convq_finish). */
+/* Input pixel index along one axis feeding output position o through tap k,
+ * or -1: o = i*stride - pad + k. */
+static inline int32_t tconv_src(int32_t o, int32_t k, int32_t stride, int32_t pad, int32_t n) {
+    const int32_t t = o + pad - k;
+    if (t < 0 || t % stride) return -1;
+    return t / stride < n ? t / stride : -1;
+}
+
+/* Gathers, per output pixel, every (input pixel, tap) product into acc[O]
+ * (int64; reduced to TFLite's int32 by ember_convq_finish where its scratch
+ * is int32) and requantises. TFLite scatters instead; the sums are the same
+ * integers in another order, which int32 wrap-around does not see. */
 static void tconvq_ref(const ember_tconv *t, const ember_convq *q, const void *in, const void *w,
-                       int64_t *acc) {
+                       const void *bias, void *out, int64_t *acc) {
     const int32_t wt = q->type == EMBER_TensorType_UINT8 ? EMBER_TensorType_UINT8 : EMBER_TensorType_INT8;
-    memset(acc, 0, sizeof(int64_t) * (size_t)t->N * t->OH * t->OW * t->O);
     for (int32_t n = 0; n < t->N; n++)
-        for (int32_t iy = 0; iy < t->H; iy++)
-            for (int32_t ix = 0; ix < t->W; ix++)
+        for (int32_t oy = 0; oy < t->OH; oy++)
+            for (int32_t ox = 0; ox < t->OW; ox++) {
+                memset(acc, 0, sizeof(int64_t) * (size_t)t->O);
                 for (int32_t ky = 0; ky < t->KH; ky++) {
-                    const int32_t oy = iy * t->stride_h - t->pad_h + ky;
-                    if (oy < 0 || oy >= t->OH) continue;
+                    const int32_t iy = tconv_src(oy, ky, t->stride_h, t->pad_h, t->H);
+                    if (iy < 0) continue;
                     for (int32_t kx = 0; kx < t->KW; kx++) {
-                        const int32_t ox = ix * t->stride_w - t->pad_w + kx;
-                        if (ox < 0 || ox >= t->OW) continue;
+                        const int32_t ix = tconv_src(ox, kx, t->stride_w, t->pad_w, t->W);
+                        if (ix < 0) continue;
                         const size_t xi = (((size_t)n * t->H + iy) * t->W + ix) * t->IC;
-                        int64_t *o = acc + (((size_t)n * t->OH + oy) * t->OW + ox) * t->O;
                         for (int32_t oc = 0; oc < t->O; oc++) {
                             const size_t wi = (((size_t)oc * t->KH + ky) * t->KW + kx) * t->IC;
                             int64_t s = 0;
                             for (int32_t ic = 0; ic < t->IC; ic++)
                                 s += (int64_t)(ember_q_load(in, q->type, xi + ic) - q->in_zp) *
                                      (ember_q_load(w, wt, wi + ic) - q->w_zp);
-                            o[oc] += s;
+                            acc[oc] += s;
                         }
                     }
                 }
+                const size_t ob = (((size_t)n * t->OH + oy) * t->OW + ox) * t->O;
+                for (int32_t oc = 0; oc < t->O; oc++)
+                    ember_q_store(out, q->type, ob + oc, ember_convq_finish(q, acc[oc], bias, oc));
+            }
 }
 
 /* GEMM form for int8/uint8: B[ic][oc*taps + tap] = w[oc][tap][ic] - w_zp
- * (the weights' own row order), A = a block of input pixels minus the input
- * zero point; each product row holds one input pixel's contribution to all
- * its taps, scattered into the int32 accumulators of one image. */
+ * (the weights' own row order), A = the image's pixels minus the input zero
+ * point, in blocks of TCQ_MC rows; col[pixel] then holds that input pixel's
+ * contribution to every (tap, channel), and each output pixel gathers its
+ * taps from col. */
 static void tconvq_gemm(const ember_tconv *t, const ember_convq *q, const ember_qgemm_b *B,
-                        int path, const void *in, uint32_t *acc, int16_t *a, int32_t *col,
-                        int32_t n) {
+                        int path, const void *in, const void *bias, void *out, int16_t *a,
+                        int32_t *col) {
     const int32_t taps = t->KH * t->KW, Kp = B->Kp, NC = B->N, M = t->H * t->W;
-    memset(acc, 0, sizeof(uint32_t) * (size_t)t->OH * t->OW * t->O);
-    for (int32_t m0 = 0; m0 < M; m0 += TCQ_MC) {
-        const int32_t mc = M - m0 < TCQ_MC ? M - m0 : TCQ_MC;
-        for (int32_t i = 0; i < mc; i++) {
-            const size_t xi = ((size_t)n * M + m0 + i) * t->IC;
-            int16_t *row = a + (size_t)i * Kp;
-            if (q->type == EMBER_TensorType_INT8) {
-                const int8_t *x = (const int8_t *)in + xi;
-                for (int32_t c = 0; c < t->IC; c++) row[c] = (int16_t)(x[c] - q->in_zp);
-            } else {
-                const uint8_t *x = (const uint8_t *)in + xi;
-                for (int32_t c = 0; c < t->IC; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+    for (int32_t n = 0; n < t->N; n++) {
+        for (int32_t m0 = 0; m0 < M; m0 += TCQ_MC) {
+            const int32_t mc = M - m0 < TCQ_MC ? M - m0 : TCQ_MC;
+            for (int32_t i = 0; i < mc; i++) {
+                const size_t xi = ((size_t)n * M + m0 + i) * t->IC;
+                int16_t *row = a + (size_t)i * Kp;
+                if (q->type == EMBER_TensorType_INT8) {
+                    const int8_t *x = (const int8_t *)in + xi;
+                    for (int32_t c = 0; c < t->IC; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                } else {
+                    const uint8_t *x = (const uint8_t *)in + xi;
+                    for (int32_t c = 0; c < t->IC; c++) row[c] = (int16_t)(x[c] - q->in_zp);
+                }
+                if (Kp > t->IC) row[t->IC] = 0;
             }
-            if (Kp > t->IC) row[t->IC] = 0;
+            ember_qgemm_block(path, mc, a, Kp, B, col + (size_t)m0 * NC, NC);
         }
-        ember_qgemm_block(path, mc, a, Kp, B, col, NC);
-        for (int32_t i = 0; i < mc; i++) {
-            const int32_t iy = (m0 + i) / t->W, ix = (m0 + i) % t->W;
-            const int32_t *ci = col + (size_t)i * NC;
-            for (int32_t ky = 0; ky < t->KH; ky++) {
-                const int32_t oy = iy * t->stride_h - t->pad_h + ky;
-                if (oy < 0 || oy >= t->OH) continue;
-                for (int32_t kx = 0; kx < t->KW; kx++) {
-                    const int32_t ox = ix * t->stride_w - t->pad_w + kx;
-                    if (ox < 0 || ox >= t->OW) continue;
-                    uint32_t *o = acc + ((size_t)oy * t->OW + ox) * t->O;
-                    const int32_t *c = ci + ky * t->KW + kx;
-                    for (int32_t oc = 0; oc < t->O; oc++) o[oc] += (uint32_t)c[(size_t)oc * taps];
+        for (int32_t oy = 0; oy < t->OH; oy++)
+            for (int32_t ox = 0; ox < t->OW; ox++) {
+                const size_t ob = (((size_t)n * t->OH + oy) * t->OW + ox) * t->O;
+                for (int32_t oc = 0; oc < t->O; oc++) {
+                    uint32_t acc = 0;
+                    for (int32_t ky = 0; ky < t->KH; ky++) {
+                        const int32_t iy = tconv_src(oy, ky, t->stride_h, t->pad_h, t->H);
+                        if (iy < 0) continue;
+                        for (int32_t kx = 0; kx < t->KW; kx++) {
+                            const int32_t ix = tconv_src(ox, kx, t->stride_w, t->pad_w, t->W);
+                            if (ix < 0) continue;
+                            acc += (uint32_t)col[((size_t)iy * t->W + ix) * NC + (size_t)oc * taps +
+                                                 ky * t->KW + kx];
+                        }
+                    }
+                    ember_q_store(out, q->type, ob + oc, ember_convq_finish(q, (int32_t)acc, bias, oc));
                 }
             }
-        }
     }
 }
 
@@ -248,8 +266,8 @@ typedef struct tc_data {
     int padding;
     int quant;
     ember_convq q;
-    int qacc_slot;              /* int64 per output element (ref) / uint32 per image (GEMM) */
-    int qwork_slot;             /* GEMM: TCQ_MC x Kp int16 + TCQ_MC x N int32, or -1 */
+    int qacc_slot;              /* ref: O int64 accumulators */
+    int qwork_slot;             /* GEMM: TCQ_MC x Kp int16 + H*W x taps*O int32, or -1 */
     int qpack_slot;             /* packed non-constant weights, or -1 */
     int qpack_const;
     ember_qgemm_b qpacked;
@@ -283,15 +301,14 @@ static ember_status tcq_prepare(ember_context *ctx, ember_node *node, tc_data *d
     sp.bias_type_opt = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_TransposeConvOptions,
                                               EMBER_TransposeConvOptions_quantized_bias_type, 0);
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, w, b, y, act, &d->q));
-    const size_t outs = (size_t)t->N * t->OH * t->OW * t->O;
     d->qwork_slot = d->qpack_slot = -1;
     const int path = ember_kernel_path();
     const int32_t taps = t->KH * t->KW;
-    const int64_t NC = (int64_t)taps * t->O;
+    const int64_t NC = (int64_t)taps * t->O, M = (int64_t)t->H * t->W;
     if (path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16 || t->IC <= 0 ||
-        NC > INT32_MAX / 2 || (int64_t)t->IC > INT32_MAX / 2) {
+        NC > INT32_MAX / 2 || (int64_t)t->IC > INT32_MAX / 2 || (double)M * (double)NC > 16.0 * 1024 * 1024) {
         t->path = EMBER_PATH_REF;
-        d->qacc_slot = ember_request_scratch(ctx, node, (outs ? outs : 1) * sizeof(int64_t));
+        d->qacc_slot = ember_request_scratch(ctx, node, (size_t)t->O * sizeof(int64_t));
         return d->qacc_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
     }
     t->path = path;
@@ -305,39 +322,27 @@ static ember_status tcq_prepare(ember_context *ctx, ember_node *node, tc_data *d
         d->qpack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
         if (d->qpack_slot < 0) return EMBER_ERR_NOMEM;
     }
-    const size_t per_img = (size_t)t->OH * t->OW * t->O;
-    d->qacc_slot = ember_request_scratch(ctx, node, (per_img ? per_img : 1) * sizeof(uint32_t));
     const size_t kp = (size_t)ember_qgemm_kp(t->IC);
-    d->qwork_slot = ember_request_scratch(ctx, node, (size_t)TCQ_MC * kp * sizeof(int16_t) +
-                                                         (size_t)TCQ_MC * (size_t)NC * sizeof(int32_t) + 16);
-    return d->qacc_slot < 0 || d->qwork_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    d->qwork_slot = ember_request_scratch(ctx, node, (size_t)TCQ_MC * kp * sizeof(int16_t) + 16 +
+                                                         (size_t)M * (size_t)NC * sizeof(int32_t));
+    return d->qwork_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
 }
 
 static void tcq_eval(const ember_node *node, tc_data *d, const void *in, const void *w,
                      const void *bias, void *out) {
     const ember_tconv *t = &d->t;
     const ember_convq *q = &d->q;
-    const size_t per_img = (size_t)t->OH * t->OW * t->O;
     if (t->path == EMBER_PATH_REF) {
-        int64_t *acc = (int64_t *)node->scratch[d->qacc_slot];
-        tconvq_ref(t, q, in, w, acc);
-        for (size_t i = 0; i < per_img * (size_t)t->N; i++)
-            ember_q_store(out, q->type, i, ember_convq_finish(q, acc[i], bias, (int32_t)(i % (size_t)t->O)));
+        tconvq_ref(t, q, in, w, bias, out, (int64_t *)node->scratch[d->qacc_slot]);
         return;
     }
     if (!d->qpack_const)
         ember_qgemm_pack_b(w, q->type == EMBER_TensorType_UINT8 ? EMBER_TensorType_UINT8 : EMBER_TensorType_INT8,
                            q->w_zp, t->IC, t->IC, t->KH * t->KW * t->O,
                            (int16_t *)node->scratch[d->qpack_slot], &d->qpacked);
-    uint32_t *acc = (uint32_t *)node->scratch[d->qacc_slot];
     int16_t *a = (int16_t *)node->scratch[d->qwork_slot];
     int32_t *col = (int32_t *)((char *)a + (((size_t)TCQ_MC * d->qpacked.Kp * sizeof(int16_t) + 15) & ~(size_t)15));
-    for (int32_t n = 0; n < t->N; n++) {
-        tconvq_gemm(t, q, &d->qpacked, t->path, in, acc, a, col, n);
-        for (size_t i = 0; i < per_img; i++)
-            ember_q_store(out, q->type, (size_t)n * per_img + i,
-                          ember_convq_finish(q, (int32_t)acc[i], bias, (int32_t)(i % (size_t)t->O)));
-    }
+    tconvq_gemm(t, q, &d->qpacked, t->path, in, bias, out, a, col);
 }
 
 static ember_status tc_prepare(ember_context *ctx, ember_node *node) {
@@ -385,9 +390,6 @@ static ember_status tc_prepare(ember_context *ctx, ember_node *node) {
     if (ember_is_const(shape)) {
         EMBER_CHECK(tc_set_output(ctx, d, shape, y));
     } else {
-        /* the quantised paths size their accumulators from the output */
-        EMBER_ENSURE(ctx, !d->quant, "TRANSPOSE_CONV: a quantized transpose convolution needs a "
-                                     "constant output_shape");
         EMBER_CHECK(ember_tensor_set_dynamic(ctx, y));
     }
     if (d->quant) return tcq_prepare(ctx, node, d, x, w, b, y, act);
