@@ -4,7 +4,8 @@
 
 Each case is one CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (shapes from
 MobileNetV2-224 and MediaPipe's BlazeFace/palm models) built with the Ember
-model builder; both interpreters run the same bytes with the same thread count
+model builder, in float32 and (cases marked int8) fully int8-quantised with
+per-channel weights as TFLite's converter writes them; both interpreters run the same bytes with the same thread count
 (LiteRT with its default XNNPACK delegate). Reported: ms per invoke (best of
 --rounds alternating rounds, each the median of --iters invokes) for each, ratio = Ember / LiteRT (lower is better; < 1 means Ember is faster), and
 Ember's GFLOP/s. Ratios are only meaningful within one run on one machine.
@@ -64,6 +65,61 @@ def fc_model(batch, k, o):
     return b.build(), [batch, k], 2.0 * batch * k * o
 
 
+def _q(scale, zp):
+    return dict(scale=[scale], zero_point=[zp])
+
+
+def _qweights(b, r, shape, qdim):
+    """int8 per-channel weights and the matching int32 bias (scale in_s * w_s)."""
+    n = shape[qdim]
+    w = r.integers(-127, 127, shape, endpoint=True).astype(np.int8)
+    ws = r.uniform(0.002, 0.01, n)
+    wt = b.const("w", w, quant=dict(scale=ws, zero_point=np.zeros(n, np.int64), quantized_dimension=qdim))
+    bias = b.const("b", r.integers(-2000, 2000, n).astype(np.int32),
+                   quant=dict(scale=0.02 * ws, zero_point=np.zeros(n, np.int64), quantized_dimension=0))
+    return wt, bias
+
+
+def qconv_model(h, w, c, o, k, stride, act="RELU6"):
+    r = np.random.default_rng(0)
+    b = ModelBuilder()
+    x = b.input("x", [1, h, w, c], "int8", quant=_q(0.02, -3))
+    oh, ow = -(-h // stride), -(-w // stride)
+    y = b.tensor("y", [1, oh, ow, o], "int8", quant=_q(0.05 * max(1.0, (k * k * c) ** 0.5 / 4), 5))
+    wt, bias = _qweights(b, r, (o, k, k, c), 0)
+    b.op("CONV_2D", [x, wt, bias], [y],
+         options=("Conv2DOptions", {"padding": "SAME", "stride_h": stride, "stride_w": stride,
+                                    "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [1, h, w, c], 2.0 * oh * ow * o * k * k * c
+
+
+def qdw_model(h, w, c, k, stride, act="RELU6"):
+    r = np.random.default_rng(1)
+    b = ModelBuilder()
+    x = b.input("x", [1, h, w, c], "int8", quant=_q(0.02, -3))
+    oh, ow = -(-h // stride), -(-w // stride)
+    y = b.tensor("y", [1, oh, ow, c], "int8", quant=_q(0.05, 5))
+    wt, bias = _qweights(b, r, (1, k, k, c), 3)
+    b.op("DEPTHWISE_CONV_2D", [x, wt, bias], [y],
+         options=("DepthwiseConv2DOptions", {"padding": "SAME", "stride_h": stride,
+                                             "stride_w": stride, "depth_multiplier": 1,
+                                             "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [1, h, w, c], 2.0 * oh * ow * c * k * k
+
+
+def qfc_model(batch, k, o):
+    r = np.random.default_rng(2)
+    b = ModelBuilder()
+    x = b.input("x", [batch, k], "int8", quant=_q(0.02, -3))
+    y = b.tensor("y", [batch, o], "int8", quant=_q(0.05 * max(1.0, k ** 0.5 / 4), 5))
+    wt, bias = _qweights(b, r, (o, k), 0)
+    b.op("FULLY_CONNECTED", [x, wt, bias], [y], options=("FullyConnectedOptions", {}))
+    b.output(y)
+    return b.build(), [batch, k], 2.0 * batch * k * o
+
+
 CASES = [
     ("conv3x3 s2 224x224x3->32", lambda: conv_model(224, 224, 3, 32, 3, 2)),
     ("conv1x1 112x112x32->16", lambda: conv_model(112, 112, 32, 16, 1, 1, "NONE")),
@@ -84,6 +140,19 @@ CASES = [
     ("fc 1x1280->1000", lambda: fc_model(1, 1280, 1000)),
     ("fc 1x1152->63 (hand landmark)", lambda: fc_model(1, 1152, 63)),
     ("fc 64x256->256", lambda: fc_model(64, 256, 256)),
+    ("int8 conv3x3 s2 224x224x3->32", lambda: qconv_model(224, 224, 3, 32, 3, 2)),
+    ("int8 conv1x1 112x112x32->16", lambda: qconv_model(112, 112, 32, 16, 1, 1, "NONE")),
+    ("int8 conv1x1 56x56x24->144", lambda: qconv_model(56, 56, 24, 144, 1, 1)),
+    ("int8 conv1x1 28x28x192->32", lambda: qconv_model(28, 28, 192, 32, 1, 1, "NONE")),
+    ("int8 conv1x1 14x14x384->96", lambda: qconv_model(14, 14, 384, 96, 1, 1, "NONE")),
+    ("int8 conv1x1 7x7x320->1280", lambda: qconv_model(7, 7, 320, 1280, 1, 1)),
+    ("int8 conv3x3 s1 28x28x64->64", lambda: qconv_model(28, 28, 64, 64, 3, 1)),
+    ("int8 dw3x3 s2 112x112x96", lambda: qdw_model(112, 112, 96, 3, 2)),
+    ("int8 dw3x3 s1 56x56x144", lambda: qdw_model(56, 56, 144, 3, 1)),
+    ("int8 dw3x3 s1 14x14x384", lambda: qdw_model(14, 14, 384, 3, 1)),
+    ("int8 dw5x5 s1 64x64x24 (BlazeFace)", lambda: qdw_model(64, 64, 24, 5, 1)),
+    ("int8 fc 1x1280->1000", lambda: qfc_model(1, 1280, 1000)),
+    ("int8 fc 64x256->256", lambda: qfc_model(64, 256, 256)),
 ]
 
 
@@ -108,7 +177,10 @@ def main():
         if args.filter not in name:
             continue
         model, shape, flops = make()
-        x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+        if name.startswith("int8"):
+            x = np.random.default_rng(3).integers(-128, 128, shape).astype(np.int8)
+        else:
+            x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
         em = ember.Interpreter(model_content=model, num_threads=args.threads)
         em.allocate_tensors()
         lt = lrt.Interpreter(model_content=model, num_threads=args.threads)
@@ -121,9 +193,13 @@ def main():
             tl = min(tl, time_invoke(lt, [x], args.iters))
         ye = em.get_tensor(em.get_output_details()[0]["index"])
         yl = lt.get_tensor(lt.get_output_details()[0]["index"])
-        err = float(np.max(np.abs(ye - yl))) / max(float(np.max(np.abs(yl))), 1e-30)
+        if ye.dtype == np.int8:   # XNNPACK rounds its own way: a few LSB apart
+            lsb = int(np.max(np.abs(ye.astype(np.int32) - yl.astype(np.int32))))
+            flag = "" if lsb <= 2 else f"  MISMATCH {lsb} LSB"
+        else:
+            err = float(np.max(np.abs(ye - yl))) / max(float(np.max(np.abs(yl))), 1e-30)
+            flag = "" if err < 1e-4 else f"  MISMATCH {err:.2g}"
         ratios.append(te / tl)
-        flag = "" if err < 1e-4 else f"  MISMATCH {err:.2g}"
         print(f"{name:34s} {te * 1e3:9.3f} {tl * 1e3:9.3f} {te / tl:6.2f} {flops / te / 1e9:8.1f}{flag}")
     if ratios:
         geo = float(np.exp(np.mean(np.log(ratios))))

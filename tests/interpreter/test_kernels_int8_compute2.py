@@ -243,3 +243,114 @@ def test_tconv_runtime_output_shape(path):
         "padding": "SAME", "stride_h": 2, "stride_w": 2}), version=2)
     b.output(y)
     assert_matches_reference(b.build(), [np.array([1, 6, 8, 5], np.int32), qdata(rng, [1, 3, 4, 4], "int8")])
+
+
+# ---- the fast int8/uint8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED paths -----------
+# test_kernels_int8_compute.py runs these ops on the best path; here every path
+# (plain loops, portable GEMM, AVX2 requantisation and direct depthwise, VNNI)
+# must give TFLite's bits on shapes that exercise the vector blocks and tails.
+
+def _q(s, z):
+    return dict(scale=[s], zero_point=[z])
+
+
+def fast_conv_model(rng, dtype, in_shape, O, K, stride, padding, *, act="RELU6"):
+    N, H, W, C = in_shape
+    b = ModelBuilder()
+    s_in, z_in, s_out, z_out = act_q(dtype)
+    x = b.input("x", in_shape, dtype, quant=_q(s_in, z_in))
+    if dtype == "uint8":
+        w = b.const("w", rng.integers(0, 255, (O, K, K, C), endpoint=True).astype(np.uint8), quant=_q(0.01, 120))
+        bias = b.const("b", rng.integers(-3000, 3000, O).astype(np.int32), quant=_q(s_in * 0.01, 0))
+    else:
+        ws = rng.uniform(0.002, 0.02, O)
+        w = b.const("w", rng.integers(-128, 127, (O, K, K, C), endpoint=True).astype(np.int8),
+                    quant=dict(scale=ws, zero_point=np.zeros(O, np.int64), quantized_dimension=0))
+        bias = b.const("b", rng.integers(-3000, 3000, O).astype(np.int32),
+                       quant=dict(scale=s_in * ws, zero_point=np.zeros(O, np.int64), quantized_dimension=0))
+    OH = (H + stride - 1) // stride if padding == "SAME" else (H - K + stride) // stride
+    OW = (W + stride - 1) // stride if padding == "SAME" else (W - K + stride) // stride
+    y = b.tensor("y", [N, OH, OW, O], dtype, quant=_q(s_out * max(1, np.sqrt(K * K * C) / 4), z_out))
+    b.op("CONV_2D", [x, w, bias], [y], options=("Conv2DOptions", {
+        "padding": padding, "stride_h": stride, "stride_w": stride, "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [qdata(rng, in_shape, dtype)]
+
+
+FAST_CONV = [
+    ([1, 6, 7, 40], 37, 1, 1, "VALID"),     # 1x1 direct, ragged blocks
+    ([2, 5, 5, 13], 20, 1, 1, "SAME"),      # odd K
+    ([1, 9, 8, 24], 33, 3, 2, "SAME"),      # im2col, strided, border taps
+    ([1, 7, 7, 64], 16, 3, 1, "VALID"),
+    ([1, 4, 4, 3], 8, 3, 1, "SAME"),        # K = 27
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("case", range(len(FAST_CONV)))
+def test_fast_conv(path, dtype, case):
+    in_shape, O, K, st, pad = FAST_CONV[case]
+    rng = np.random.default_rng(400 + case)
+    m, ins = fast_conv_model(rng, dtype, in_shape, O, K, st, pad)
+    assert_matches_reference(m, ins, use_tflm=dtype == "int8")
+
+
+def fast_dw_model(rng, dtype, in_shape, K, stride, padding, dil=1, act="NONE"):
+    N, H, W, C = in_shape
+    b = ModelBuilder()
+    s_in, z_in, s_out, z_out = act_q(dtype)
+    x = b.input("x", in_shape, dtype, quant=_q(s_in, z_in))
+    if dtype == "uint8":
+        w = b.const("w", rng.integers(0, 255, (1, K, K, C), endpoint=True).astype(np.uint8), quant=_q(0.01, 131))
+        bias = b.const("b", rng.integers(-3000, 3000, C).astype(np.int32), quant=_q(s_in * 0.01, 0))
+    else:
+        ws = rng.uniform(0.002, 0.02, C)
+        w = b.const("w", rng.integers(-128, 127, (1, K, K, C), endpoint=True).astype(np.int8),
+                    quant=dict(scale=ws, zero_point=np.zeros(C, np.int64), quantized_dimension=3))
+        bias = b.const("b", rng.integers(-3000, 3000, C).astype(np.int32),
+                       quant=dict(scale=s_in * ws, zero_point=np.zeros(C, np.int64), quantized_dimension=0))
+    ek = (K - 1) * dil + 1
+    OH = (H + stride - 1) // stride if padding == "SAME" else (H - ek + stride) // stride
+    OW = (W + stride - 1) // stride if padding == "SAME" else (W - ek + stride) // stride
+    y = b.tensor("y", [N, OH, OW, C], dtype, quant=_q(s_out * 0.5, z_out))
+    b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], options=("DepthwiseConv2DOptions", {
+        "padding": padding, "stride_h": stride, "stride_w": stride, "depth_multiplier": 1,
+        "dilation_h_factor": dil, "dilation_w_factor": dil, "fused_activation_function": act}))
+    b.output(y)
+    return b.build(), [qdata(rng, in_shape, dtype)]
+
+
+FAST_DW = [
+    ([1, 7, 6, 40], 3, 1, "SAME", 1),       # two 16-blocks + 8-channel tail
+    ([2, 9, 9, 16], 3, 2, "SAME", 1),
+    ([1, 8, 8, 32], 5, 1, "SAME", 1),       # 25 taps: odd pair
+    ([1, 10, 9, 19], 3, 1, "VALID", 2),     # dilation
+    ([1, 5, 5, 7], 2, 1, "SAME", 1),        # tail only
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("case", range(len(FAST_DW)))
+def test_fast_depthwise(path, dtype, case):
+    in_shape, K, st, pad, dil = FAST_DW[case]
+    rng = np.random.default_rng(500 + case)
+    m, ins = fast_dw_model(rng, dtype, in_shape, K, st, pad, dil, act="RELU6" if case % 2 else "NONE")
+    assert_matches_reference(m, ins, use_tflm=dtype == "int8")
+
+
+@pytest.mark.parametrize("batch,K,O", [(1, 45, 37), (33, 64, 20), (3, 300, 9)])
+def test_fast_fc(path, batch, K, O):
+    rng = np.random.default_rng(600 + K)
+    b = ModelBuilder()
+    x = b.input("x", [batch, K], "int8", quant=_q(0.02, -3))
+    ws = rng.uniform(0.002, 0.02, O)
+    w = b.const("w", rng.integers(-128, 127, (O, K), endpoint=True).astype(np.int8),
+                quant=dict(scale=ws, zero_point=np.zeros(O, np.int64), quantized_dimension=0))
+    bias = b.const("b", rng.integers(-3000, 3000, O).astype(np.int32),
+                   quant=dict(scale=0.02 * ws, zero_point=np.zeros(O, np.int64), quantized_dimension=0))
+    y = b.tensor("y", [batch, O], "int8", quant=_q(0.1 * np.sqrt(K) / 4, 5))
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], options=("FullyConnectedOptions", {}))
+    b.output(y)
+    # FULLY_CONNECTED: LiteRT BUILTIN_REF requantises in double (see
+    # test_kernels_int8_compute.check_fc); TFLite Micro is the exact oracle.
+    assert_matches_reference(b.build(), [qdata(rng, [batch, K], "int8")], use_litert_ref=False)

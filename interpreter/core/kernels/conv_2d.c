@@ -352,19 +352,9 @@ static void convq_task(void *varg, int task, int n_tasks) {
                 }
                 continue;
             }
-            for (int32_t i = 0; i < mc; i++) {
-                const size_t ob = (size_t)(m0 + i) * s->O + (size_t)g * og;
-                const int32_t *ai = acc + (size_t)i * og;
-                if (q->type == EMBER_TensorType_INT8) {
-                    int8_t *o = (int8_t *)t->out + ob;
-                    for (int32_t c = 0; c < og; c++)
-                        o[c] = (int8_t)ember_convq_finish(q, ai[c], t->bias, g * og + c);
-                } else {
-                    uint8_t *o = (uint8_t *)t->out + ob;
-                    for (int32_t c = 0; c < og; c++)
-                        o[c] = (uint8_t)ember_convq_finish(q, ai[c], t->bias, g * og + c);
-                }
-            }
+            for (int32_t i = 0; i < mc; i++)
+                ember_convq_requant_row(q, d->path, acc + (size_t)i * og, t->bias, g * og, og,
+                                        (int8_t *)t->out + (size_t)(m0 + i) * s->O + (size_t)g * og);
         }
     }
 }

@@ -207,6 +207,58 @@ static inline int64_t ember_convq_bias(const ember_convq *q, const void *bias, i
                                                   : ((const int32_t *)bias)[c];
 }
 
+/* ---- row requantisation (the hot loop after every integer GEMM) ------------
+ * out[c] = clamp(MBQM(acc[c] + bias[c], mult[c], shift[c]) + zp, lo, hi) for
+ * c < n, stored as int8 (type INT8) or uint8 (UINT8); bias may be NULL.
+ * Same bits as ember_convq_finish: the AVX2 build does TFLite's double
+ * rounding on 8 lanes (kernels/opt/qrequant_avx2.c), chosen by path. */
+void ember_requant_row(int path, const int32_t *acc, const int32_t *bias, const int32_t *mult,
+                       const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
+                       int32_t type, void *out);
+void ember_requant_row_generic(const int32_t *acc, const int32_t *bias, const int32_t *mult,
+                               const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
+                               int32_t type, void *out);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* n may be any count; the tail runs the generic loop. */
+void ember_requant_row_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
+                            int32_t type, void *out);
+#endif
+
+/* The convolution family's row requantisation for int8/uint8 outputs with
+ * int32 accumulation (channels c0 .. c0+n-1). */
+static inline void ember_convq_requant_row(const ember_convq *q, int path, const int32_t *acc,
+                                           const void *bias, int32_t c0, int32_t n, void *out) {
+    ember_requant_row(path, acc, bias ? (const int32_t *)bias + c0 : NULL, q->mult + c0,
+                      q->shift + c0, n, q->out_zp, q->act_lo, q->act_hi, q->type, out);
+}
+
+/* ---- direct int8/uint8 depthwise (depth multiplier 1) ------------------------
+ * One output pixel, all channels: acc[c] = sum_t (x_t[c] - in_zp) * w[t][c],
+ * then the row requantisation. taps[t] (t < taps) points at the input pixel
+ * of tap t, or at C bytes equal to in_zp for a tap outside the image (which
+ * then adds nothing, as TFLite skips it); taps[taps] must be valid too (the
+ * odd tap's partner, with zero weights). */
+typedef struct ember_dwq_pixel {
+    int32_t C, taps, type, in_zp;
+    const int16_t *wpack;   /* per full 16-channel block, per tap pair: the two taps'
+                               16 weights interleaved as pmaddwd pairs, 32 int16 */
+    const int16_t *w16;     /* taps rows of weights minus their zero point */
+    int32_t wstride;        /* w16 row stride (>= C) */
+    const int32_t *bias;    /* C, or NULL */
+    const int32_t *mult, *shift;
+    int32_t out_zp, lo, hi;
+} ember_dwq_pixel;
+#define EMBER_DWQ_MAX_TAPS 64
+/* int16 elements of wpack for C channels and T taps. */
+static inline size_t ember_dwq_wpack_elems(int32_t C, int32_t T) {
+    return (size_t)(C / 16) * (size_t)((T + 1) / 2) * 32;
+}
+void ember_dwq_pixel_generic(const ember_dwq_pixel *p, const void *const *taps, void *out);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, void *out);
+#endif
+
 /* Requantises one accumulator (int32 arithmetic wraps like TFLite's int32
  * accumulator; 64-bit for int16 with int64 bias). */
 static inline int32_t ember_convq_finish(const ember_convq *q, int64_t acc, const void *bias, int32_t c) {

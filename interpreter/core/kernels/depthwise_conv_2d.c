@@ -15,7 +15,12 @@
  * per-tensor symmetric weights), uint8 legacy, int16x8, any depth
  * multiplier. dwq_rows_task keeps one accumulator per output channel of a
  * pixel (int32, wrapping like TFLite's; int64 for int16 with an int64 bias),
- * adds each in-bounds tap channels-innermost, then requantises.
+ * adds each in-bounds tap channels-innermost, then requantises (the
+ * reference, int16 and depth multipliers > 1). int8/uint8 with depth
+ * multiplier 1 on the fast paths run ember_dwq_pixel (conv_q.h): taps
+ * outside the image point at a row of zero points, weights are prepacked
+ * as int16 tap pairs, 16 channels per AVX2 block (pmaddwd) with the vector
+ * requantisation.
  *
  * Hybrid (float32 input/output, int8 symmetric weights, per-channel or one
  * scale), as LiteRT's only hybrid depthwise kernel: each image quantised on
@@ -74,6 +79,11 @@ typedef struct dw_data {
     const float *wscale;
     int32_t wscale_n;
     int hq_slot;             /* N*H*W*C int8 + N scales + N zero points */
+    int qdirect;             /* ember_dwq_pixel path */
+    int16_t *qw16, *qwpack;  /* packed weights (persistent when constant, else scratch) */
+    int qpack_slot;
+    uint8_t *zrow;           /* C bytes of the input zero point */
+    ember_pbuf qw_mem, zrow_mem;
 } dw_data;
 
 typedef struct dw_hrows {
@@ -259,6 +269,108 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
     }
 }
 
+/* Weights minus their zero point as int16 rows per tap, and for each full
+ * 16-channel block the tap pairs interleaved the way AVX2's unpack puts
+ * the inputs: lane L of half h of pair j holds channel
+ * (L/8)*8 + (L%8)/2 + 4h of tap 2j + L%2 (zero past the last tap). */
+static void dwq_pack(const dw_shape *s, const ember_convq *q, const void *f, int16_t *w16,
+                     int16_t *wpack) {
+    const int32_t T = s->KH * s->KW, C = s->OC, pairs = (T + 1) / 2;
+    for (int32_t t = 0; t < T; t++)
+        for (int32_t c = 0; c < C; c++) {
+            const size_t i = (size_t)t * C + c;
+            w16[i] = (int16_t)(q->type == EMBER_TensorType_UINT8 ? ((const uint8_t *)f)[i] - q->w_zp
+                                                               : ((const int8_t *)f)[i]);
+        }
+    for (int32_t b = 0; b < C / 16; b++)
+        for (int32_t j = 0; j < pairs; j++)
+            for (int h = 0; h < 2; h++)
+                for (int L = 0; L < 16; L++) {
+                    const int32_t ch = b * 16 + (L / 8) * 8 + (L % 8) / 2 + 4 * h;
+                    const int32_t tap = 2 * j + L % 2;
+                    wpack[(((size_t)b * pairs + j) * 2 + h) * 16 + L] =
+                        tap < T ? w16[(size_t)tap * C + ch] : 0;
+                }
+}
+
+typedef struct dwq_direct {
+    const dw_data *d;
+    const void *in;
+    const int32_t *bias;
+    void *out;
+    const int16_t *w16, *wpack;
+} dwq_direct;
+
+static void dwq_direct_task(void *varg, int task, int n_tasks) {
+    const dwq_direct *t = (const dwq_direct *)varg;
+    const dw_data *d = t->d;
+    const dw_shape *s = &d->s;
+    const ember_convq *q = &d->q;
+    ember_dwq_pixel p;
+    p.C = s->OC;
+    p.taps = s->KH * s->KW;
+    p.type = q->type;
+    p.in_zp = q->in_zp;
+    p.wpack = t->wpack;
+    p.w16 = t->w16;
+    p.wstride = s->OC;
+    p.bias = t->bias;
+    p.mult = q->mult;
+    p.shift = q->shift;
+    p.out_zp = q->out_zp;
+    p.lo = q->act_lo;
+    p.hi = q->act_hi;
+    const void *taps[EMBER_DWQ_MAX_TAPS + 1];
+    const int64_t rows = (int64_t)s->N * s->OH;
+    const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
+    for (int64_t r = r0; r < r1; r++) {
+        const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
+        const char *img = (const char *)t->in + (size_t)n * s->H * s->W * s->C;
+        char *orow = (char *)t->out + ((size_t)n * s->OH + oy) * s->OW * s->OC;
+        for (int32_t ox = 0; ox < s->OW; ox++) {
+            for (int32_t ky = 0; ky < s->KH; ky++) {
+                const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                for (int32_t kx = 0; kx < s->KW; kx++) {
+                    const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                    taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
+                                                ? (const void *)d->zrow
+                                                : (const void *)(img + ((size_t)iy * s->W + ix) * s->C);
+                }
+            }
+            taps[p.taps] = taps[0];
+#ifdef EMBER_HAVE_AVX2_BUILD
+            if (d->path == EMBER_PATH_AVX2) {
+                ember_dwq_pixel_avx2(&p, taps, orow + (size_t)ox * s->OC);
+                continue;
+            }
+#endif
+            ember_dwq_pixel_generic(&p, taps, orow + (size_t)ox * s->OC);
+        }
+    }
+}
+
+static ember_status dwq_direct_prepare(ember_context *ctx, ember_node *node, dw_data *d,
+                                       const ember_tensor *f) {
+    const dw_shape *s = &d->s;
+    const int32_t T = s->KH * s->KW;
+    const size_t n16 = (size_t)T * s->OC, np = ember_dwq_wpack_elems(s->OC, T);
+    d->zrow = (uint8_t *)ember_pbuf_get(ctx, &d->zrow_mem, (size_t)s->C);
+    if (!d->zrow) return EMBER_ERR_NOMEM;
+    memset(d->zrow, (int)(uint8_t)d->q.in_zp, (size_t)s->C);
+    d->qpack_slot = -1;
+    if (ember_is_const(f)) {
+        d->qw16 = (int16_t *)ember_pbuf_get(ctx, &d->qw_mem, (n16 + np) * sizeof(int16_t));
+        if (!d->qw16) return EMBER_ERR_NOMEM;
+        d->qwpack = d->qw16 + n16;
+        dwq_pack(s, &d->q, f->data, d->qw16, d->qwpack);
+    } else {
+        d->qpack_slot = ember_request_scratch(ctx, node, (n16 + np) * sizeof(int16_t));
+        if (d->qpack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    d->qdirect = 1;
+    return EMBER_OK;
+}
+
 static ember_status dwh_prepare(ember_context *ctx, ember_node *node, dw_data *d,
                                 const ember_tensor *f, const ember_tensor *b,
                                 const ember_tensor *y, int act) {
@@ -370,6 +482,10 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     if (d->quant) {
         ember_convq_spec sp = {"DEPTHWISE_CONV_2D", s->OC, 3, 0, 0, 0};
         EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
+        d->qdirect = 0;
+        if (d->path != EMBER_PATH_REF && s->dm == 1 && !d->q.acc64 &&
+            d->q.type != EMBER_TensorType_INT16 && s->KH * s->KW <= EMBER_DWQ_MAX_TAPS)
+            EMBER_CHECK(dwq_direct_prepare(ctx, node, d, f));
         const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
         int nt = ember_num_threads(ctx);
         if (nt < 1 || work < 2.0e5) nt = 1;
@@ -421,6 +537,19 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
     if (d->hybrid) {
         dwh_eval(ctx, node, d, (const float *)x->data, f->data, b ? (const float *)b->data : NULL,
                  (float *)y->data);
+        return EMBER_OK;
+    }
+    if (d->quant && d->qdirect) {
+        dwq_direct dt = {d, x->data, b ? (const int32_t *)b->data : NULL, y->data, d->qw16, d->qwpack};
+        if (d->qpack_slot >= 0) {
+            int16_t *w16 = (int16_t *)node->scratch[d->qpack_slot];
+            int16_t *wp = w16 + (size_t)d->s.KH * d->s.KW * d->s.OC;
+            dwq_pack(&d->s, &d->q, f->data, w16, wp);
+            dt.w16 = w16;
+            dt.wpack = wp;
+        }
+        if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dwq_direct_task, &dt);
+        else dwq_direct_task(&dt, 0, 1);
         return EMBER_OK;
     }
     if (d->quant) {

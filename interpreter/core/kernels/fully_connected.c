@@ -113,9 +113,8 @@ static void fcq_task(void *varg, int task, int n_tasks) {
         }
         ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
         for (int32_t i = 0; i < mc; i++)
-            for (int32_t o = 0; o < O; o++)
-                ember_q_store(t->out, q->type, (size_t)(m0 + i) * O + o,
-                              ember_convq_finish(q, acc[(size_t)i * O + o], t->bias, o));
+            ember_convq_requant_row(q, d->path, acc + (size_t)i * O, t->bias, 0, O,
+                                    (int8_t *)t->out + (size_t)(m0 + i) * O);
     }
 }
 

@@ -1,7 +1,9 @@
 /* quant_common.c — see quant_common.h. */
 #include <math.h>
 
+#include "conv_q.h"
 #include "ember_kernel.h"
+#include "gemm.h"
 #include "quant_common.h"
 
 void ember_quantize_multiplier(double real_multiplier, int32_t *quantized_multiplier, int *shift) {
@@ -219,5 +221,52 @@ void ember_quantize_floats_asymmetric(const float *x, size_t n, int8_t *q, float
     for (size_t i = 0; i < n; i++) {
         const float r = roundf((float)zp + x[i] * inv);
         q[i] = (int8_t)(r > 127.0f ? 127 : (r < -128.0f ? -128 : (int32_t)r));
+    }
+}
+
+void ember_requant_row_generic(const int32_t *acc, const int32_t *bias, const int32_t *mult,
+                               const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
+                               int32_t type, void *out) {
+    for (int32_t c = 0; c < n; c++) {
+        const int32_t a = (int32_t)((uint32_t)acc[c] + (uint32_t)(bias ? bias[c] : 0));
+        const int32_t v = ember_clamp_i32(ember_multiply_by_quantized_multiplier(a, mult[c], shift[c]) + zp,
+                                          lo, hi);
+        if (type == EMBER_TensorType_UINT8) ((uint8_t *)out)[c] = (uint8_t)v;
+        else ((int8_t *)out)[c] = (int8_t)v;
+    }
+}
+
+void ember_requant_row(int path, const int32_t *acc, const int32_t *bias, const int32_t *mult,
+                       const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
+                       int32_t type, void *out) {
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (path >= EMBER_PATH_AVX2) {
+        ember_requant_row_avx2(acc, bias, mult, shift, n, zp, lo, hi, type, out);
+        return;
+    }
+#endif
+    (void)path;
+    ember_requant_row_generic(acc, bias, mult, shift, n, zp, lo, hi, type, out);
+}
+
+void ember_dwq_pixel_generic(const ember_dwq_pixel *p, const void *const *taps, void *out) {
+    int32_t acc[64];
+    for (int32_t c0 = 0; c0 < p->C; c0 += 64) {
+        const int32_t n = p->C - c0 < 64 ? p->C - c0 : 64;
+        for (int32_t c = 0; c < n; c++) acc[c] = 0;
+        for (int32_t t = 0; t < p->taps; t++) {
+            const int16_t *w = p->w16 + (size_t)t * p->wstride + c0;
+            if (p->type == EMBER_TensorType_UINT8) {
+                const uint8_t *x = (const uint8_t *)taps[t] + c0;
+                for (int32_t c = 0; c < n; c++)
+                    acc[c] = (int32_t)((uint32_t)acc[c] + (uint32_t)((x[c] - p->in_zp) * w[c]));
+            } else {
+                const int8_t *x = (const int8_t *)taps[t] + c0;
+                for (int32_t c = 0; c < n; c++)
+                    acc[c] = (int32_t)((uint32_t)acc[c] + (uint32_t)((x[c] - p->in_zp) * w[c]));
+            }
+        }
+        ember_requant_row_generic(acc, p->bias ? p->bias + c0 : NULL, p->mult + c0, p->shift + c0, n,
+                                  p->out_zp, p->lo, p->hi, p->type, (char *)out + c0);
     }
 }
