@@ -25,6 +25,9 @@ TFLM_GAPS = {
     # Micro's SPACE_TO_BATCH_ND pads with 0 instead of the zero point (int8), and has no
     # int16 kernel for it.
     "conv_valid_dilated.int8", "conv_valid_dilated.int16x8",
+    # TFLite Micro's RESIZE_BILINEAR takes float or int8 only ("Output type is 7, requires
+    # float or int8"); LiteRT's reference kernel has the int16 path.
+    "resize_bilinear.int16x8",
 }
 # LiteRT's reference FULLY_CONNECTED requantises 16x8 results in double precision;
 # TFLite Micro (and Ember) use the integer multiplier every other kernel uses, so LiteRT's
