@@ -306,3 +306,119 @@ def test_concat_refused():
             "int16 zero points must be 0")
     refused(concat_model("int8", [(2,), (3,)], [q(0.01, 1), None], q(0.01), 0),
             "no quantisation")
+
+
+# ---- unary maths -------------------------------------------------------------------
+
+def unary_model(op, dtype, shape, qx, qy):
+    b = ModelBuilder()
+    x = b.input("x", list(shape), dtype, quant=qx)
+    y = b.tensor("y", list(shape), dtype, quant=qy)
+    b.op(op, [x], [y])
+    b.output(y)
+    return b.build()
+
+
+def all_values(dtype, lo=None):
+    """Every int8 value, or a sweep of int16 with both ends (from lo up)."""
+    i = INFO[dtype]
+    lo = i.min if lo is None else lo
+    if dtype == "int16":
+        v = np.unique(np.concatenate([np.arange(lo, 32768, 211), [32767, lo, lo + 1, 0, 1]]))
+        v = v[v >= lo]
+        return v.astype(np.int16).reshape(1, -1)
+    return np.arange(lo, i.max + 1).astype(dtype).reshape(1, -1)
+
+
+# (scale in, zp in, scale out, zp out) for int8; int16 uses the scales / 256, zero points 0
+UNARY_Q = [(0.05, 3, 0.05, 3), (0.05, -20, 0.03, 10), (0.1, 100, 0.2, -128), (0.02, 0, 0.07, 5)]
+
+
+def unary_cases(dtype):
+    for si, zi, so, zo in UNARY_Q:
+        yield (si / 256, 0, so / 256, 0) if dtype == "int16" else (si, zi, so, zo)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_abs(dtype):
+    for si, zi, so, zo in unary_cases(dtype):
+        x = all_values(dtype)
+        model = unary_model("ABS", dtype, x.shape, q(si, zi), q(so, zo))
+        assert_matches_reference(model, [x])
+
+
+def test_abs_int16_plain_integers():
+    x = all_values("int16")
+    assert_matches_reference(unary_model("ABS", "int16", x.shape, None, None), [x])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_neg(dtype):
+    # LiteRT's NEG negates raw integers (TFLite Micro has no quantised NEG):
+    # with zero points of 0 and equal scales that is the real negation except
+    # at the type's minimum, which LiteRT wraps and Ember saturates.
+    i = INFO[dtype]
+    x = all_values(dtype, lo=i.min + 1)
+    s = 0.05 / (256 if dtype == "int16" else 1)
+    assert_matches_reference(unary_model("NEG", dtype, x.shape, q(s), q(s)), [x], use_tflm=False)
+    plain = unary_model("NEG", dtype, x.shape, None, None)   # plain integers: raw, as LiteRT
+    assert_matches_reference(plain, [all_values(dtype)], use_tflm=False)
+    got = run(unary_model("NEG", dtype, (3,), q(s), q(s)), [np.array([i.min, -1, 5], dtype)])
+    np.testing.assert_array_equal(got, [i.max, 1, -5])
+    # other parameters: zp_out + round((x - zp_in) * -s_in / s_out), saturated
+    for si, zi, so, zo in unary_cases(dtype):
+        x = all_values(dtype)
+        got = run(unary_model("NEG", dtype, x.shape, q(si, zi), q(so, zo)), [x]).astype(np.int64)
+        want = np.clip(zo + np.round(-(x.astype(np.float64) - zi) * si / so), i.min, i.max)
+        assert np.max(np.abs(got - want)) <= 1
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("op", ["EXP", "LOG"])
+def test_exp_log_tables(op, dtype):
+    # TFLite Micro computes EXP and LOG in float only.
+    for si, zi, so, zo in unary_cases(dtype):
+        if op == "EXP":
+            so = so * 40    # room for exp of the positive inputs
+        x = all_values(dtype)
+        assert_matches_reference(unary_model(op, dtype, x.shape, q(si, zi), q(so, zo)), [x],
+                                 use_tflm=False)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("op", ["RSQRT", "SQRT"])
+def test_rsqrt_sqrt(op, dtype):
+    # TFLite Micro has quantised RSQRT only (and computes int16 with the int8
+    # formula where LiteRT uses a table): it is consulted for int8 RSQRT.
+    for si, zi, so, zo in unary_cases(dtype):
+        if op == "RSQRT":
+            so = 1.0 / (128 * np.sqrt(si)) if dtype == "int8" else so * 4
+        x = all_values(dtype, lo=zi)          # both ops refuse negative inputs
+        model = unary_model(op, dtype, x.shape, q(si, zi), q(so, zo))
+        assert_matches_reference(model, [x], use_tflm=op == "RSQRT" and dtype == "int8")
+
+
+def run(model, inputs):
+    it = ember.Interpreter(model_content=model)
+    it.allocate_tensors()
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], x)
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+@pytest.mark.parametrize("op", ["RSQRT", "SQRT"])
+def test_rsqrt_sqrt_negative_input_fails(op):
+    model = unary_model(op, "int8", (3,), q(0.1, 10), q(0.1, 0))
+    with pytest.raises(ember.EmberError, match="negative"):
+        run(model, [np.array([12, 9, 30], np.int8)])
+
+
+@pytest.mark.parametrize("op", ["SQUARE", "SIN", "COS", "FLOOR", "CEIL", "ROUND"])
+def test_unary_without_quantised_form_refused(op):
+    refused(unary_model(op, "int8", (4,), q(0.1), q(0.1)), "does not support INT8")
+
+
+def test_unary_refused():
+    refused(unary_model("EXP", "int16", (4,), q(0.001, 3), q(0.001)), "zero point must be 0")
+    refused(unary_model("LOG", "int8", (4,), None, q(0.1)), "no quantisation")

@@ -3,8 +3,9 @@
  * EXP, LOG, SQRT, RSQRT, SQUARE, ABS, NEG, SIN, COS, FLOOR, CEIL, ROUND.
  *
  * Types (LiteRT's non-quantised paths): float32 for all; ABS also int32;
- * NEG also int32 and int64. Quantised int8/int16 variants (EXP, RSQRT, ABS,
- * ...) are refused for now.
+ * NEG also int32 and int64. Quantised int8/int16 ABS, NEG, RSQRT, SQRT, EXP
+ * and LOG follow LiteRT's reference kernels (unary_q.c); SQUARE, SIN, COS,
+ * FLOOR, CEIL and ROUND have no quantised form in TFLite and are refused.
  *
  * ROUND is round-half-to-even ("banker's rounding", as tf.round). FLOOR,
  * CEIL and ROUND use the 2^23 trick so that they vectorise without SSE4.1
@@ -17,6 +18,7 @@
 #include "ember_kernel.h"
 #include "elementwise_common.h"
 #include "fast_math.h"
+#include "unary_q.h"
 
 /* Round half to even, exact for all floats (|x| >= 2^23 is integral). */
 static inline float round_even_f32(float x) {
@@ -67,12 +69,25 @@ typedef struct unary_spec {
     ember_ew_fn f32, i32, i64;
 } unary_spec;
 
+static void *unary_init(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(unary_q));
+}
+
+static int unary_is_q(const ember_node *node, const ember_tensor *x) {
+    return ember_unary_q_supports(node->op, x->type);
+}
+
 static ember_status unary_prepare(ember_context *ctx, ember_node *node, const unary_spec *s) {
     EMBER_CHECK(ember_ew_check_io(ctx, node, 1, 1));
     const ember_tensor *x = ember_input(ctx, node, 0);
     ember_tensor *y = ember_output(ctx, node, 0);
     EMBER_ENSURE(ctx, x->type == y->type, "%s: input and output types differ (%s -> %s)",
                  s->name, ember_type_name(x->type), ember_type_name(y->type));
+    if (unary_is_q(node, x)) {
+        EMBER_ENSURE(ctx, node->data != NULL, "%s: no op data", s->name);
+        EMBER_CHECK(ember_unary_q_prepare(ctx, (unary_q *)node->data, node->op, s->name, x, y));
+        return ember_tensor_resize(ctx, y, x->ndim, x->dims);
+    }
     ember_ew_fn fn = NULL;
     switch (x->type) {
     case EMBER_TensorType_FLOAT32: fn = s->f32; break;
@@ -89,6 +104,8 @@ static ember_status unary_prepare(ember_context *ctx, ember_node *node, const un
 static ember_status unary_eval(ember_context *ctx, ember_node *node, const unary_spec *s) {
     const ember_tensor *x = ember_input(ctx, node, 0);
     ember_tensor *y = ember_output(ctx, node, 0);
+    if (unary_is_q(node, x))
+        return ember_unary_q_eval(ctx, (const unary_q *)node->data, s->name, x, y);
     ember_ew_fn fn = x->type == EMBER_TensorType_FLOAT32 ? s->f32
                    : x->type == EMBER_TensorType_INT32 ? s->i32 : s->i64;
     ember_ew_run(ctx, fn, x->data, y->data, ember_num_elements(x), NULL);
@@ -117,15 +134,15 @@ UNARY_KERNEL(FLOOR, floor_f32, NULL, NULL)
 UNARY_KERNEL(CEIL, ceil_f32, NULL, NULL)
 UNARY_KERNEL(ROUND, round_f32, NULL, NULL)
 
-const ember_kernel ember_kernel_EXP = {"EXP", NULL, NULL, prepare_EXP, eval_EXP};
-const ember_kernel ember_kernel_LOG = {"LOG", NULL, NULL, prepare_LOG, eval_LOG};
-const ember_kernel ember_kernel_SQRT = {"SQRT", NULL, NULL, prepare_SQRT, eval_SQRT};
-const ember_kernel ember_kernel_RSQRT = {"RSQRT", NULL, NULL, prepare_RSQRT, eval_RSQRT};
-const ember_kernel ember_kernel_SQUARE = {"SQUARE", NULL, NULL, prepare_SQUARE, eval_SQUARE};
-const ember_kernel ember_kernel_ABS = {"ABS", NULL, NULL, prepare_ABS, eval_ABS};
-const ember_kernel ember_kernel_NEG = {"NEG", NULL, NULL, prepare_NEG, eval_NEG};
-const ember_kernel ember_kernel_SIN = {"SIN", NULL, NULL, prepare_SIN, eval_SIN};
-const ember_kernel ember_kernel_COS = {"COS", NULL, NULL, prepare_COS, eval_COS};
-const ember_kernel ember_kernel_FLOOR = {"FLOOR", NULL, NULL, prepare_FLOOR, eval_FLOOR};
-const ember_kernel ember_kernel_CEIL = {"CEIL", NULL, NULL, prepare_CEIL, eval_CEIL};
-const ember_kernel ember_kernel_ROUND = {"ROUND", NULL, NULL, prepare_ROUND, eval_ROUND};
+const ember_kernel ember_kernel_EXP = {"EXP", unary_init, NULL, prepare_EXP, eval_EXP};
+const ember_kernel ember_kernel_LOG = {"LOG", unary_init, NULL, prepare_LOG, eval_LOG};
+const ember_kernel ember_kernel_SQRT = {"SQRT", unary_init, NULL, prepare_SQRT, eval_SQRT};
+const ember_kernel ember_kernel_RSQRT = {"RSQRT", unary_init, NULL, prepare_RSQRT, eval_RSQRT};
+const ember_kernel ember_kernel_SQUARE = {"SQUARE", unary_init, NULL, prepare_SQUARE, eval_SQUARE};
+const ember_kernel ember_kernel_ABS = {"ABS", unary_init, NULL, prepare_ABS, eval_ABS};
+const ember_kernel ember_kernel_NEG = {"NEG", unary_init, NULL, prepare_NEG, eval_NEG};
+const ember_kernel ember_kernel_SIN = {"SIN", unary_init, NULL, prepare_SIN, eval_SIN};
+const ember_kernel ember_kernel_COS = {"COS", unary_init, NULL, prepare_COS, eval_COS};
+const ember_kernel ember_kernel_FLOOR = {"FLOOR", unary_init, NULL, prepare_FLOOR, eval_FLOOR};
+const ember_kernel ember_kernel_CEIL = {"CEIL", unary_init, NULL, prepare_CEIL, eval_CEIL};
+const ember_kernel ember_kernel_ROUND = {"ROUND", unary_init, NULL, prepare_ROUND, eval_ROUND};
