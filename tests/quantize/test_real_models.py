@@ -68,8 +68,13 @@ def test_real_model_int8(name):
     assert mean > 10, sqnrs
     mine = ember_or_pending(q, [x])
     if name in NO_REF:
+        # Only LiteRT's XNNPACK path runs this file, and it rounds int8 differently by a few
+        # LSB per layer; on selfie's near-empty mask an SQNR means nothing, so: (almost)
+        # every output element equal, and a close match wherever the output carries signal.
         for m, g in zip(mine, got):
-            assert sqnr_db(m, g) > 25
+            assert np.mean(m != g) < 1e-3, f"{np.mean(m != g):.2%} of the outputs differ"
+            if np.percentile(np.abs(g), 99) > 1e-3:
+                assert sqnr_db(m, g) > 25
         return
     # TFLite Micro is the exact oracle here: LiteRT's BUILTIN_REF per-channel int8
     # FULLY_CONNECTED rounds a few values 1 LSB apart from it (hand_landmark's last layer).
