@@ -1,7 +1,8 @@
 """Integer paths of TRANSPOSE_CONV, BATCH_MATMUL and L2_NORMALIZATION (int8,
 int16x8, uint8 where TFLite has it), bit-exact against TFLite Micro and LiteRT
 BUILTIN_REF (tests/oracle_int8.py), on every Ember kernel path
-(EMBER_KERNEL_PATH=ref|generic|avx2: the fast paths must give the same bits)."""
+(EMBER_KERNEL_PATH=ref|generic|avx2|vnni: the fast paths must give the same
+bits; vnni is the AVX-512 VNNI int8 GEMM where the CPU has it, else avx2)."""
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ QR = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 
-@pytest.fixture(params=["ref", "generic", "avx2"])
+@pytest.fixture(params=["ref", "generic", "avx2", "vnni"])
 def path(request, monkeypatch):
     monkeypatch.setenv("EMBER_KERNEL_PATH", request.param)
     return request.param

@@ -18,7 +18,10 @@
  * per-tensor symmetric weights), uint8 legacy, int16x8. int8/uint8 build
  * an int16 im2col of CQ_MC output pixels (zero point subtracted, so padding
  * taps are zeros) per block and run the integer GEMM per group; int16 and
- * the reference path run conv2d_ref_q.
+ * the reference path run conv2d_ref_q. On CPUs with AVX-512 VNNI, int8 with
+ * constant weights (one group) runs the byte GEMM of conv_q.h instead: a
+ * 1x1 stride-1 unpadded convolution reads the input in place (no im2col at
+ * all), others copy raw int8 taps (zero-point bytes for padding).
  *
  * Hybrid (float32 input/output, int8 symmetric weights), as LiteRT: each
  * image is quantised on the fly — symmetrically when the weights have one
@@ -144,6 +147,9 @@ typedef struct conv_data {
     int qwork_slot;             /* per task: CQ_MC x Kp int16 + CQ_MC x og int32 */
     size_t qwork_per_task;
     int qtasks;
+    int q8, q8_direct;          /* VNNI byte GEMM; 1x1 reading the input in place */
+    ember_qgemm8_b q8b;
+    ember_pbuf q8_mem;
     int path;
     int direct;                 /* 1x1, stride 1, no padding: A = input */
     int implicit;               /* implicit GEMM over filter rows (see conv_rows_task) */
@@ -324,8 +330,40 @@ static void conv2d_ref_h(const conv_data *d, const conv_hrows *h, const int8_t *
                 }
 }
 
+/* im2col rows of raw int8 taps for output pixels [m0, m0+mc) (one group),
+ * the input zero point for taps outside the image; row stride lda bytes. */
+static void conv_im2col_i8(const conv_shape *s, int32_t zp, const int8_t *in, int64_t m0, int32_t mc,
+                           int8_t *a, int32_t lda) {
+    const int32_t C = s->C;
+    const int64_t per_img = (int64_t)s->OH * s->OW;
+    for (int32_t i = 0; i < mc; i++) {
+        const int64_t m = m0 + i;
+        const int32_t n = (int32_t)(m / per_img), r = (int32_t)(m % per_img);
+        const int32_t oy = r / s->OW, ox = r % s->OW;
+        int8_t *row = a + (size_t)i * lda;
+        for (int32_t ky = 0; ky < s->KH; ky++) {
+            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+            for (int32_t kx = 0; kx < s->KW; kx++, row += C) {
+                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
+                if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) memset(row, zp, (size_t)C);
+                else memcpy(row, in + (((size_t)n * s->H + iy) * s->W + ix) * C, (size_t)C);
+            }
+        }
+    }
+}
+
+#ifdef EMBER_HAVE_AVX2_BUILD
+static void convq8_task(void *varg, int task, int n_tasks);
+#endif
+
 static void convq_task(void *varg, int task, int n_tasks) {
     const convq_arg *t = (const convq_arg *)varg;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (t->d->q8 && !t->h) {
+        convq8_task(varg, task, n_tasks);
+        return;
+    }
+#endif
     const conv_data *d = t->d;
     const conv_shape *s = &d->s;
     const ember_convq *q = &d->q;
@@ -371,6 +409,8 @@ static void convq_pack(conv_data *d, const void *filter, int32_t wtype, int16_t 
 
 static ember_status convq_plan(ember_context *ctx, ember_node *node, conv_data *d,
                                const ember_tensor *f);
+static ember_status convq8_plan(ember_context *ctx, ember_node *node, conv_data *d,
+                                const ember_tensor *f, const ember_tensor *b);
 
 static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_data *d,
                                   const ember_tensor *x, const ember_tensor *f,
@@ -381,8 +421,67 @@ static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_dat
                                               EMBER_Conv2DOptions_quantized_bias_type, 0);
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
     d->qwork_slot = d->pack_slot = -1;
+    d->q8 = 0;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16) return EMBER_OK;
+    if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && s->groups == 1 &&
+        ember_qgemm8_usable(d->path) && ember_is_const(f) && (!b || ember_is_const(b)) &&
+        (int64_t)s->KH * s->KW * s->Cg < INT32_MAX / 2)
+        return convq8_plan(ctx, node, d, f, b);
     return convq_plan(ctx, node, d, f);
+}
+
+#ifdef EMBER_HAVE_AVX2_BUILD
+/* Blocks of CQ_MC output pixels through the VNNI byte GEMM (init carries
+ * the bias and the zero-point correction), then the row requantisation. */
+static void convq8_task(void *varg, int task, int n_tasks) {
+    const convq_arg *t = (const convq_arg *)varg;
+    const conv_data *d = t->d;
+    const conv_shape *s = &d->s;
+    const int32_t K = d->q8b.K, lda = d->q8_direct ? s->C : d->q8b.K4 * 4;
+    int8_t *a = (int8_t *)(t->work + d->qwork_per_task * (size_t)task);
+    const size_t abytes = d->q8_direct ? 0 : (size_t)CQ_MC * (size_t)lda;   /* as convq8_plan */
+    int32_t *acc = (int32_t *)(a + ((abytes + 63) & ~(size_t)63));
+    const int64_t M = (int64_t)s->N * s->OH * s->OW;
+    const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
+    const int64_t b0 = blocks * task / n_tasks, b1 = blocks * (task + 1) / n_tasks;
+    (void)K;
+    for (int64_t blk = b0; blk < b1; blk++) {
+        const int64_t m0 = blk * CQ_MC;
+        const int32_t mc = (int32_t)(M - m0 < CQ_MC ? M - m0 : CQ_MC);
+        const int8_t *rows = a;
+        if (d->q8_direct) rows = (const int8_t *)t->in + (size_t)m0 * s->C;
+        else conv_im2col_i8(s, d->q.in_zp, (const int8_t *)t->in, m0, mc, a, lda);
+        ember_qgemm8_vnni(mc, rows, lda, &d->q8b, acc, s->O);
+        for (int32_t i = 0; i < mc; i++)
+            ember_convq_requant_row(&d->q, d->path, acc + (size_t)i * s->O, NULL, 0, s->O,
+                                    (int8_t *)t->out + (size_t)(m0 + i) * s->O);
+    }
+}
+#endif
+
+/* VNNI byte-GEMM set-up (int8, one group, constant weights and bias). */
+static ember_status convq8_plan(ember_context *ctx, ember_node *node, conv_data *d,
+                                const ember_tensor *f, const ember_tensor *b) {
+    const conv_shape *s = &d->s;
+    const int32_t K = s->KH * s->KW * s->Cg;
+    void *mem = ember_pbuf_get(ctx, &d->q8_mem, ember_qgemm8_bytes(K, s->O));
+    if (!mem) return EMBER_ERR_NOMEM;
+    ember_qgemm8_pack((const int8_t *)f->data, K, K, s->O, b ? (const int32_t *)b->data : NULL,
+                      d->q.in_zp, mem, &d->q8b);
+    d->q8 = 1;
+    d->packed_const = 1;   /* nothing to pack per eval */
+    d->q8_direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+                   s->pad_h == 0 && s->pad_w == 0;
+    const int64_t M = (int64_t)s->N * s->OH * s->OW;
+    const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || 2.0 * (double)M * s->O * (double)K < 4.0e5) nt = 1;
+    if (nt > blocks) nt = (int)blocks;
+    d->qtasks = nt < 1 ? 1 : nt;
+    const size_t abytes = d->q8_direct ? 0 : (size_t)CQ_MC * (size_t)d->q8b.K4 * 4;
+    d->qwork_per_task = (((abytes + 63) & ~(size_t)63) + (size_t)CQ_MC * s->O * sizeof(int32_t) + 63) & ~(size_t)63;
+    d->qwork_slot = ember_request_scratch(ctx, node, d->qwork_per_task * (size_t)d->qtasks);
+    return d->qwork_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
 }
 
 /* Integer GEMM set-up shared by the int8/uint8 and hybrid paths: weights
@@ -451,6 +550,7 @@ static ember_status convh_prepare(ember_context *ctx, ember_node *node, conv_dat
     d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
     if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
     d->qwork_slot = d->pack_slot = -1;
+    d->q8 = 0;
     d->q.type = EMBER_TensorType_INT8;   /* the im2col reads the quantised image */
     d->q.in_zp = d->q.w_zp = 0;
     if (d->path == EMBER_PATH_REF) return EMBER_OK;

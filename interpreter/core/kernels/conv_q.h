@@ -233,6 +233,39 @@ static inline void ember_convq_requant_row(const ember_convq *q, int path, const
                       q->shift + c0, n, q->out_zp, q->act_lo, q->act_hi, q->type, out);
 }
 
+/* ---- int8 GEMM on VNNI dot products (x86 AVX-512 VNNI) ----------------------
+ *   C[m][n] = init[n] + sum_k (A[m][k] + 128) * B[k][n]
+ * A holds raw int8 activations (read in place, or an im2col whose padding
+ * taps hold the input zero point); vpdpbusd multiplies unsigned by signed
+ * bytes, so A is flipped to A + 128 on load and init[n] folds back
+ * -(128 + in_zp) * sum_k B[k][n] together with the bias: C is then exactly
+ * sum (x - zp) * w + bias modulo 2^32, TFLite's int32 accumulator. B
+ * (int8 weights, zero point 0) is packed per 16 output columns in k quads:
+ * panel p, quad j holds 4 bytes per column, column-major inside the quad. */
+#define EMBER_QGEMM8_NR 16
+typedef struct ember_qgemm8_b {
+    int32_t K, K4, N, panels;
+    const int8_t *data;     /* panels * K4 * 64 bytes */
+    const int32_t *init;    /* panels * 16 */
+} ember_qgemm8_b;
+static inline size_t ember_qgemm8_bytes(int32_t K, int32_t N) {
+    const size_t panels = (size_t)((N + 15) / 16);
+    return panels * (size_t)((K + 3) / 4) * 64 + panels * 16 * sizeof(int32_t);
+}
+/* Packs w[n*row_stride + k] (int8, one output channel per row) into mem
+ * (ember_qgemm8_bytes, 4-byte aligned) with init = bias - (128+in_zp)*sum. */
+void ember_qgemm8_pack(const int8_t *w, ptrdiff_t row_stride, int32_t K, int32_t N,
+                       const int32_t *bias, int32_t in_zp, void *mem, ember_qgemm8_b *out);
+/* 1 when this CPU runs the VNNI kernel and EMBER_KERNEL_PATH allows it
+ * (unset or "vnni"; "avx2" and below keep to the pmaddwd GEMM). */
+int ember_qgemm8_usable(int path);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* mc rows of A (row stride lda bytes; only K bytes of each row are read),
+ * C row stride ldc int32, all N columns. */
+void ember_qgemm8_vnni(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                       int32_t *c, ptrdiff_t ldc);
+#endif
+
 /* ---- direct int8/uint8 depthwise (depth multiplier 1) ------------------------
  * One output pixel, all channels: acc[c] = sum_t (x_t[c] - in_zp) * w[t][c],
  * then the row requantisation. taps[t] (t < taps) points at the input pixel

@@ -14,7 +14,9 @@
  * weights with any zero point, or per-channel symmetric), uint8 legacy and
  * int16x8 (int64 or int32 bias). int8/uint8 run the integer GEMM on blocks
  * of FCQ_MC input rows (zero point subtracted into int16) and requantise
- * each block; int16 and the reference path run fully_connected_ref_q.
+ * each block; int16 and the reference path run fully_connected_ref_q. On
+ * AVX-512 VNNI CPUs int8 with constant symmetric weights multiplies the
+ * int8 input rows in place with the byte GEMM (conv_q.h).
  *
  * Hybrid (float32 input/output, constant-or-not int8 weights, per-tensor or
  * per-channel symmetric), as LiteRT runs it: each input row is quantised on
@@ -56,6 +58,9 @@ typedef struct fc_data {
     ember_qgemm_b qpacked;
     int work_slot;              /* per task: FCQ_MC x Kp int16 + FCQ_MC x O int32 */
     size_t work_per_task;
+    int q8;                     /* VNNI byte GEMM (bias folded into its init) */
+    ember_qgemm8_b q8b;
+    ember_pbuf q8_mem;
     /* hybrid */
     int hybrid, asym, per_channel;
     const float *wscale;        /* weights' scales (1 or O) */
@@ -96,6 +101,20 @@ static void fcq_task(void *varg, int task, int n_tasks) {
     const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
     const int32_t b0 = (int32_t)((int64_t)blocks * task / n_tasks);
     const int32_t b1 = (int32_t)((int64_t)blocks * (task + 1) / n_tasks);
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (d->q8) {
+        acc = (int32_t *)(t->work + d->work_per_task * (size_t)task);
+        for (int32_t blk = b0; blk < b1; blk++) {
+            const int32_t m0 = blk * FCQ_MC;
+            const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
+            ember_qgemm8_vnni(mc, (const int8_t *)t->in + (size_t)m0 * K, K, &d->q8b, acc, O);
+            for (int32_t i = 0; i < mc; i++)
+                ember_convq_requant_row(q, d->path, acc + (size_t)i * O, NULL, 0, O,
+                                        (int8_t *)t->out + (size_t)(m0 + i) * O);
+        }
+        return;
+    }
+#endif
     for (int32_t blk = b0; blk < b1; blk++) {
         const int32_t m0 = blk * FCQ_MC;
         const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
@@ -284,9 +303,26 @@ static ember_status fcq_prepare(ember_context *ctx, ember_node *node, fc_data *d
                                               EMBER_FullyConnectedOptions_quantized_bias_type, 0);
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, w, b, y, act, &d->q));
     d->work_slot = -1;
+    d->q8 = 0;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16 || d->O == 0 ||
         d->B == 0)
         return EMBER_OK;
+    if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && ember_qgemm8_usable(d->path) &&
+        ember_is_const(w) && (!b || ember_is_const(b))) {
+        void *mem = ember_pbuf_get(ctx, &d->q8_mem, ember_qgemm8_bytes(d->K, d->O));
+        if (!mem) return EMBER_ERR_NOMEM;
+        ember_qgemm8_pack((const int8_t *)w->data, d->K, d->K, d->O, b ? (const int32_t *)b->data : NULL,
+                          d->q.in_zp, mem, &d->q8b);
+        d->q8 = d->packed_const = 1;
+        const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+        int nt = ember_num_threads(ctx);
+        if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
+        if (nt > blocks) nt = blocks;
+        d->tasks = nt;
+        d->work_per_task = (size_t)FCQ_MC * d->O * sizeof(int32_t);
+        d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
+        return d->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    }
     /* integer GEMM: weights packed once when constant, else per eval */
     const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
     d->packed_const = ember_is_const(w);

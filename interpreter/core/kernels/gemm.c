@@ -32,6 +32,8 @@ int ember_kernel_path(void) {
         if (strcmp(env, "ref") == 0) want = EMBER_PATH_REF;
         else if (strcmp(env, "generic") == 0) want = EMBER_PATH_GENERIC;
         else if (strcmp(env, "avx2") == 0) want = EMBER_PATH_AVX2;
+        /* "vnni" (or unset): the best path, plus the int8 VNNI kernels
+         * (conv_q.h) where the CPU has them; "avx2" keeps int8 to pmaddwd */
         if (want < best) best = want;
     }
 #endif

@@ -1,5 +1,7 @@
 /* quant_common.c — see quant_common.h. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "conv_q.h"
 #include "ember_kernel.h"
@@ -269,4 +271,55 @@ void ember_dwq_pixel_generic(const ember_dwq_pixel *p, const void *const *taps, 
         ember_requant_row_generic(acc, p->bias ? p->bias + c0 : NULL, p->mult + c0, p->shift + c0, n,
                                   p->out_zp, p->lo, p->hi, p->type, (char *)out + c0);
     }
+}
+
+void ember_qgemm8_pack(const int8_t *w, ptrdiff_t row_stride, int32_t K, int32_t N,
+                       const int32_t *bias, int32_t in_zp, void *mem, ember_qgemm8_b *out) {
+    const int32_t panels = (N + 15) / 16, K4 = (K + 3) / 4;
+    int32_t *init = (int32_t *)mem;
+    int8_t *data = (int8_t *)(init + (size_t)panels * 16);
+    for (int32_t p = 0; p < panels; p++)
+        for (int32_t j = 0; j < 16; j++) {
+            const int32_t n = p * 16 + j;
+            uint32_t sum = 0;
+            for (int32_t q = 0; q < K4; q++)
+                for (int32_t i = 0; i < 4; i++) {
+                    const int32_t k = 4 * q + i;
+                    const int8_t v = (n < N && k < K) ? w[(size_t)n * (size_t)row_stride + (size_t)k] : 0;
+                    data[(((size_t)p * K4 + q) * 16 + j) * 4 + i] = v;
+                    sum += (uint32_t)(int32_t)v;
+                }
+            init[p * 16 + j] = n < N ? (int32_t)((uint32_t)(bias ? bias[n] : 0) -
+                                                 (uint32_t)(128 + in_zp) * sum)
+                                     : 0;
+        }
+    out->K = K;
+    out->K4 = K4;
+    out->N = N;
+    out->panels = panels;
+    out->data = data;
+    out->init = init;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(EMBER_HOST)
+static int cpu_has_vnni512(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vnni");
+    }
+    return cached;
+}
+#endif
+
+int ember_qgemm8_usable(int path) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(EMBER_HOST)
+    if (path != EMBER_PATH_AVX2 || !cpu_has_vnni512()) return 0;
+    const char *env = getenv("EMBER_KERNEL_PATH");
+    return !env || !*env || strcmp(env, "vnni") == 0;
+#else
+    (void)path;
+    return 0;
+#endif
 }
