@@ -77,3 +77,61 @@ def too_big_for_pico():
     b.op("FULLY_CONNECTED", [x, w, -1], [y])
     b.output(y)
     return b.build()
+
+
+# ---- the examples' digits CNN (examples/digits.keras) ------------------------------------
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
+
+
+def digits_data():
+    return dict(np.load(EXAMPLES / "digits_data.npz"))
+
+
+def digits_float():
+    import ember
+    return ember.convert(str(EXAMPLES / "digits.keras"))
+
+
+def digits_int8():
+    """int8 end to end (int8 image in, int8 scores out), calibrated on the training split."""
+    import ember
+    return ember.convert(str(EXAMPLES / "digits.keras"), quantize="int8",
+                         calibration=digits_data()["x_calib"], input_type="int8", output_type="int8")
+
+
+def drop_final_softmax(model):
+    """The model with its last op (a SOFTMAX) removed: it outputs the scores instead."""
+    from ember.schema import builder as _b
+    m = _b.read_model(model)
+    sg = m.subgraphs[0]
+    last = sg.operators[-1]
+    code = m.operatorCodes[last.opcodeIndex]
+    assert max(code.builtinCode, code.deprecatedBuiltinCode) == _b._enum_members("BuiltinOperator")["SOFTMAX"]
+    new, old = int(last.inputs[0]), int(last.outputs[0])
+    sg.operators = sg.operators[:-1]
+    sg.outputs = [new if int(o) == old else int(o) for o in sg.outputs]
+    for sig in m.signatureDefs or []:
+        for t in sig.outputs or []:
+            if t.tensorIndex == old:
+                t.tensorIndex = new
+    return _b.write_model(m)
+
+
+def runs_on_host(model):
+    """None when Ember's host interpreter prepares the model, else its error."""
+    import ember
+    try:
+        ember.Interpreter(model_content=model).allocate_tensors()
+    except ember.EmberError as e:
+        return str(e)
+    return None
+
+
+def quantize_input(model, x):
+    """float images -> the int8 model's input, with its own scale and zero point."""
+    import ember
+    it = ember.Interpreter(model_content=model)
+    d = it.get_input_details()[0]
+    scale, zp = d["quantization"]
+    return np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
