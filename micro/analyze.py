@@ -72,6 +72,13 @@ def read(model_bytes):
                      io(sg.inputs), io(sg.outputs))
 
 
+def option_tables(info):
+    """Names of the options tables (Conv2DOptions, ...) the model's operators carry."""
+    members = {val: tname for _label, tname, val, _ in _b._schema().by_name["BuiltinOptions"].members}
+    return {members[op.builtinOptionsType] for sg in info.model.subgraphs for op in sg.operators or []
+            if op.builtinOptionsType and op.builtinOptionsType in members}
+
+
 def unsupported(model_bytes, aot=False):
     """What in this model the microcontroller build cannot take, one line each
     ([] when it can be built). `aot=True` adds the limits of the --aot build."""

@@ -84,6 +84,8 @@ def generate(model, board, out_dir, aot=False, semihosting=None, strip_errors=Fa
         _copy(CORE / h, out / "core" / h)
     _copy(SCHEMA_C / "schema_generated.h", out / "core" / "schema_generated.h")
     schema_c = (SCHEMA_C / "schema_generated.c").read_text()
+    if not verify and not aot:
+        schema_c = strip.trim_tables(schema_c, analyze.option_tables(info))
     _write(out / "core" / "schema_generated.c", strip.schema_c(schema_c) if strip_errors else schema_c)
     for f in ("ember_platform_micro.c", "ember_micro.h", "startup.c", "semihost.h", "main.c"):
         _copy(MICRO_C / f, out / "src" / f)

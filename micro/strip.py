@@ -1,4 +1,4 @@
-"""--strip-errors: the copies of core files a release build compiles.
+"""--strip-errors and --no-verify: the copies of core files a release build compiles.
 
 platform.h turns formatting into a no-op and src/ember_strip.h drops the
 messages of ember_fail calls, but format strings passed to the core's own
@@ -24,6 +24,20 @@ def schema_c(text):
     no lookup depends on them, only messages."""
     return "\n".join(line if line.lstrip().startswith("#") else _STRING.sub('""', line)
                      for line in text.split("\n"))
+
+
+_TABLE_ROW = re.compile(r'^(\s*\{)("[^"]*"), (\d+), fields_(\w+)(\},?)$', re.M)
+
+
+def trim_tables(text, keep):
+    """schema_generated.c for a build without the verifier: only the option tables in `keep`
+    (those the model's operators carry) keep their field descriptions, the one thing the
+    runtime reads them for (ember_opt_*); the others' field arrays drop out of flash."""
+    def row(m):
+        if m.group(4) in keep:
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}, 0, 0{m.group(5)}"
+    return _TABLE_ROW.sub(row, text)
 
 
 def core_file(name, text):

@@ -24,6 +24,13 @@ int ember_pl_no_message(char *buf, size_t n) {
 }
 #endif
 
+/* The core compares short names only (custom ops); newlib's word-at-a-time
+ * strcmp costs about 700 bytes of flash, this one a few dozen. */
+int strcmp(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return (int)(unsigned char)*a - (int)(unsigned char)*b;
+}
+
 /* What ember_micro_error() says when no message was recorded (--strip-errors
  * builds keep only the status code). */
 const char *ember_micro_status_text(int st) {
