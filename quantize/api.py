@@ -21,7 +21,7 @@ def _check_io(mode, input_type, output_type):
 
 
 def quantize(model, mode, calibration=None, *, calibration_method="minmax", input_type=None,
-             output_type=None, strict_int8=False, progress=None, hybrid=False,
+             output_type=None, strict_int8=False, progress=None, hybrid=True,
              min_elements=None, per_channel=True, max_samples=None):
     """Returns a quantised copy of ``model`` (an ember.converter.ir.Model).
 
@@ -31,8 +31,9 @@ def quantize(model, mode, calibration=None, *, calibration_method="minmax", inpu
     input_type/output_type: ``int8``/``uint8`` (int8 mode) or ``int16`` (int16x8 mode)
     for integer graph I/O; float32 by default.
     strict_int8: fail, naming them, instead of leaving ops without integer kernels in float.
-    hybrid (dynamic): int8 weights fed straight to LiteRT's hybrid kernels instead of
-    through DEQUANTIZE (the default, which every runtime including Ember runs).
+    hybrid (dynamic, default True): int8 weights of FC/conv/depthwise fed straight to the
+    hybrid kernels (LiteRT and Ember); False puts every weight behind DEQUANTIZE (the form
+    TFLite Micro runs).
     min_elements (dynamic): smaller weights stay float (default 1024, as TensorFlow).
     per_channel (dynamic): False for per-tensor weights (TFLite Micro's DEQUANTIZE).
     max_samples: calibrate on at most this many samples.

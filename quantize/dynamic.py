@@ -7,13 +7,15 @@ TensorFlow, tensors under ``min_elements`` (1024) stay float: they cost little a
 quantising them buys nothing.
 
 Two forms of the file:
-- ``hybrid=False`` (the default): each int8 weight feeds a DEQUANTIZE whose float output
-  the op reads. Every runtime runs this - LiteRT, TFLite Micro, and Ember, whose C core
-  has no hybrid (float-input, int8-weight) kernels - and the file is as small as the
-  hybrid one.
-- ``hybrid=True``: the int8 weight is fed straight to the op, which LiteRT runs with its
-  hybrid kernels (inputs quantised on the fly, ``asymmetric_quantize_inputs``). TFLite
-  Micro and Ember refuse such ops.
+- ``hybrid=True`` (the default, as TensorFlow writes it): the int8 weights of
+  FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D are fed straight to the op, which
+  LiteRT and Ember run with hybrid kernels (the float input quantised on the fly per row
+  or image, ``asymmetric_quantize_inputs``): the weights stay int8 in memory at run time
+  and the matrix maths is integer. Other weighted ops (TRANSPOSE_CONV, BATCH_MATMUL,
+  EMBEDDING_LOOKUP) get a DEQUANTIZE.
+- ``hybrid=False``: every int8 weight feeds a DEQUANTIZE whose float output the op reads
+  (the file is as small; the weights are expanded to float once, at load). TFLite Micro
+  has no hybrid kernels, so this is the form for it.
 
 TFLite Micro's DEQUANTIZE reads only the first scale of a per-channel tensor, so
 per-channel DEQUANTIZE files compute wrong values there; ``per_channel=False`` writes
@@ -31,11 +33,12 @@ WEIGHTS = {
     "TRANSPOSE_CONV": (1, 0), "BATCH_MATMUL": (1, None),
     "EMBEDDING_LOOKUP": (1, None),
 }
-HYBRID = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL"}
+# The ops both LiteRT and Ember run with int8 weights and float activations.
+HYBRID = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
 MIN_ELEMENTS = 1024
 
 
-def to_dynamic(model, *, min_elements=MIN_ELEMENTS, hybrid=False, per_channel=True):
+def to_dynamic(model, *, min_elements=MIN_ELEMENTS, hybrid=True, per_channel=True):
     g = model.main
     done = {}
     new_ops = []
@@ -44,16 +47,16 @@ def to_dynamic(model, *, min_elements=MIN_ELEMENTS, hybrid=False, per_channel=Tr
         if spec is not None and len(op.inputs) > spec[0]:
             idx, axis = spec
             w = op.inputs[idx]
-            if (w is not None and w.is_const and w.dtype == np.float32 and w.data.size >= min_elements
-                    and (not hybrid or op.type in HYBRID)):
+            direct = hybrid and op.type in HYBRID
+            if w is not None and w.is_const and w.dtype == np.float32 and w.data.size >= min_elements:
                 if not per_channel or (axis is not None and axis >= w.data.ndim):
                     axis = None
-                key = (id(w), axis, hybrid)
+                key = (id(w), axis, direct)
                 if key not in done:
                     data, q = quantize_weights(w.data, axis)
-                    qt = ir.Tensor(g.unique_name(w.name + "_int8") if not hybrid else w.name,
+                    qt = ir.Tensor(g.unique_name(w.name + "_int8") if not direct else w.name,
                                    np.int8, data=data, quant=q)
-                    if hybrid:
+                    if direct:
                         done[key] = qt
                     else:
                         out = ir.Tensor(w.name, np.float32, shape=w.shape)
@@ -61,11 +64,11 @@ def to_dynamic(model, *, min_elements=MIN_ELEMENTS, hybrid=False, per_channel=Tr
                                              origin=f"dynamic {w.name}"))
                         done[key] = out
                 op.inputs[idx] = done[key]
-                if hybrid:
-                    if op.type in ("FULLY_CONNECTED", "BATCH_MATMUL"):
+                if direct:
+                    if op.type == "FULLY_CONNECTED":
                         op.options["asymmetric_quantize_inputs"] = True
                     op.version = max(op.version, {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 6,
-                                                  "FULLY_CONNECTED": 9, "BATCH_MATMUL": 4}[op.type])
+                                                  "FULLY_CONNECTED": 9}[op.type])
         new_ops.append(op)
     g.ops = new_ops
     return model

@@ -49,7 +49,7 @@ def test_float16(model):
 
 
 def test_dynamic_dequantize_form(model):
-    q, _ = quantize(model, "dynamic")
+    q = ember_import().quantize_bytes(model, "dynamic", hybrid=False)
     # Only the FC weights have >= 1024 elements (TensorFlow's threshold): only they are int8.
     deq = {op.outputs[0].name: op.inputs[0] for op in ops_of(q) if op.type == "DEQUANTIZE"}
     assert sorted(deq) == ["wf", "wo"] and all(t.dtype == np.int8 for t in deq.values())
@@ -67,27 +67,37 @@ def test_dynamic_dequantize_form(model):
 
 def test_dynamic_all_weights_and_per_tensor_for_micro(model):
     m = ember_import()
-    q_all = m.quantize_bytes(model, "dynamic", min_elements=1)
+    q_all = m.quantize_bytes(model, "dynamic", min_elements=1, hybrid=False)
     ops = ops_of(q_all)
     deq = {op.outputs[0].name: op.inputs[0] for op in ops if op.type == "DEQUANTIZE"}
     assert set(deq) == {"w1", "wd", "w2", "wf", "wo"}
     assert deq["wd"].quant.axis == 3 and deq["wd"].quant.scale.size == deq["wd"].data.shape[3]
     # TFLite Micro's DEQUANTIZE reads one scale: per-tensor weights run there correctly.
-    q_pt = m.quantize_bytes(model, "dynamic", min_elements=1, per_channel=False)
+    q_pt = m.quantize_bytes(model, "dynamic", min_elements=1, per_channel=False, hybrid=False)
     x = TEST[:1]
     want = _float(model, x)
     assert sqnr_db(tflm(q_pt, [x])[0], want) > 20
     np.testing.assert_allclose(tflm(q_pt, [x])[0], litert(q_pt, [x], reference=True)[0], atol=1e-5)
 
 
-def test_dynamic_hybrid_runs_in_litert(model):
-    m = ember_import()
-    q = m.quantize_bytes(model, "dynamic", hybrid=True)
+def test_dynamic_hybrid_is_the_default_and_runs_in_litert_and_ember(model):
+    """As TensorFlow writes it: int8 FC/conv weights fed straight to hybrid kernels."""
+    q, _ = quantize(model, "dynamic")
     ops = ops_of(q)
     fc = [op for op in ops if op.type == "FULLY_CONNECTED"]
     assert fc[0].inputs[1].dtype == np.int8 and "DEQUANTIZE" not in {op.type for op in ops}
-    x = TEST[:1]
-    assert sqnr_db(litert(q, [x])[0], _float(model, x)) > 25
+    assert fc[0].options["asymmetric_quantize_inputs"] is True
+    q_all = ember_import().quantize_bytes(model, "dynamic", min_elements=1)
+    types = {op.type: op.inputs[1].dtype for op in ops_of(q_all)
+             if op.type in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")}
+    assert set(types.values()) == {np.dtype(np.int8)}, types
+    for qq in (q, q_all):
+        for x in TEST:
+            want = _float(model, x[None])
+            ref = litert(qq, [x[None]], reference=True)[0]
+            got = ember_or_pending(qq, [x[None]])[0]
+            assert sqnr_db(ref, want) > 25
+            np.testing.assert_allclose(got, ref, atol=1e-5 * max(1.0, float(np.abs(ref).max())))
 
 
 @pytest.mark.parametrize("mode,act,threshold", [("int8", np.int8, 25), ("int16x8", np.int16, 30)])

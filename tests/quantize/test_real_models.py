@@ -116,11 +116,22 @@ def test_real_model_weight_only_modes(name, mode):
     assert (0.9 < ratio < 1.1) if mode == "float16" else (ratio < 0.85), ratio
     x = image_like(shape, lo, hi, 1, 3)
     want = litert(path.read_bytes(), [x])
-    got_l = litert(q, [x])
+    # LiteRT's reference kernels where they run the file: its default XNNPACK path quantises
+    # hybrid inputs its own way (a few % apart per layer).
+    got_l = litert(q, [x], reference=name not in NO_REF)
     got_e = ember_or_pending(q, [x])
     sqnrs = []
     for w, l, e in zip(want, got_l, got_e):
-        np.testing.assert_allclose(e, l, atol=1e-4 * max(1.0, float(np.max(np.abs(l)))))
+        if mode == "float16":
+            np.testing.assert_allclose(e, l, atol=1e-4 * max(1.0, float(np.max(np.abs(l)))))
+        elif np.percentile(np.abs(w), 99) > 1e-3:
+            # Hybrid kernels quantise each layer's float input on the fly: a 1e-7 difference
+            # upstream (float kernels sum in other orders) moves a few inputs across a
+            # rounding step, and that grows through a deep network - for LiteRT's own XNNPACK
+            # path against its reference kernels too (25-37 dB on these models; Ember is
+            # closer to the reference than XNNPACK is). So: Ember as accurate as LiteRT's
+            # reference kernels against the float model.
+            assert sqnr_db(e, w) > sqnr_db(l, w) - 2, (sqnr_db(e, w), sqnr_db(l, w))
         if np.percentile(np.abs(w), 99) > 1e-3:      # selfie's mask is ~0 without a person
             sqnrs.append(sqnr_db(l, w))
     print(f"{name} {mode}: output SQNR {', '.join(f'{v:.1f}' for v in sqnrs)} dB; "
