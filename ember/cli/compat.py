@@ -28,6 +28,12 @@ when the flatbuffers package is there, each node's builtin options.
 import numpy as np
 
 # Coral's supported-operation table, by TFLite builtin name -> its stated limits.
+# Sources: Coral's older table (ADD ... TANH without the rows below), and the table of
+# Axis' ARTPEC-7 (an Edge TPU SoC: developer.axis.com/.../artpec-7/supported-ops), which
+# also lists EXPAND_DIMS, UNIDIRECTIONAL_SEQUENCE_LSTM, PACK, PRELU, QUANTIZE, REDUCE_MAX
+# and REDUCE_MIN. RSQRT, SQUARED_DIFFERENCE, SUM, TRANSPOSE and TRANSPOSE_CONV come from
+# the current coral.ai table as remembered, not re-read from a stored copy: treat their
+# rows (and the limits newer tables add, e.g. "not along the batch dimension") as unchecked.
 EDGETPU_OPS = {
     "ADD": "",
     "AVERAGE_POOL_2D": "No fused activation function.",
