@@ -332,21 +332,48 @@ static void conv2d_ref_h(const conv_data *d, const conv_hrows *h, const int8_t *
 
 /* im2col rows of raw int8 taps for output pixels [m0, m0+mc) (one group),
  * the input zero point for taps outside the image; row stride lda bytes. */
+static inline void copy_i8(int8_t *dst, const int8_t *src, int32_t n) {
+    if (n > 32) {
+        memcpy(dst, src, (size_t)n);
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) dst[i] = src[i];   /* short spans: no library call */
+}
+
 static void conv_im2col_i8(const conv_shape *s, int32_t zp, const int8_t *in, int64_t m0, int32_t mc,
                            int8_t *a, int32_t lda) {
-    const int32_t C = s->C;
+    const int32_t C = s->C, KW = s->KW, span = KW * C;
     const int64_t per_img = (int64_t)s->OH * s->OW;
+    int32_t n = (int32_t)(m0 / per_img), r = (int32_t)(m0 % per_img);
+    int32_t oy = r / s->OW, ox = r % s->OW;
     for (int32_t i = 0; i < mc; i++) {
-        const int64_t m = m0 + i;
-        const int32_t n = (int32_t)(m / per_img), r = (int32_t)(m % per_img);
-        const int32_t oy = r / s->OW, ox = r % s->OW;
         int8_t *row = a + (size_t)i * lda;
-        for (int32_t ky = 0; ky < s->KH; ky++) {
+        const int8_t *img = in + (size_t)n * s->H * s->W * C;
+        const int32_t ix0 = ox * s->stride_w - s->pad_w;
+        /* the filter row's taps are adjacent and inside the image */
+        const int whole = s->dil_w == 1 && ix0 >= 0 && ix0 + KW - 1 < s->W;
+        for (int32_t ky = 0; ky < s->KH; ky++, row += span) {
             const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
-            for (int32_t kx = 0; kx < s->KW; kx++, row += C) {
-                const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
-                if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) memset(row, zp, (size_t)C);
-                else memcpy(row, in + (((size_t)n * s->H + iy) * s->W + ix) * C, (size_t)C);
+            if (iy < 0 || iy >= s->H) {
+                memset(row, zp, (size_t)span);
+                continue;
+            }
+            const int8_t *src = img + (size_t)iy * s->W * C;
+            if (whole) {
+                copy_i8(row, src + (size_t)ix0 * C, span);
+                continue;
+            }
+            for (int32_t kx = 0; kx < KW; kx++) {
+                const int32_t ix = ix0 + kx * s->dil_w;
+                if (ix < 0 || ix >= s->W) memset(row + kx * C, zp, (size_t)C);
+                else copy_i8(row + kx * C, src + (size_t)ix * C, C);
+            }
+        }
+        if (++ox == s->OW) {
+            ox = 0;
+            if (++oy == s->OH) {
+                oy = 0;
+                n++;
             }
         }
     }
@@ -390,9 +417,8 @@ static void convq_task(void *varg, int task, int n_tasks) {
                 }
                 continue;
             }
-            for (int32_t i = 0; i < mc; i++)
-                ember_convq_requant_row(q, d->path, acc + (size_t)i * og, t->bias, g * og, og,
-                                        (int8_t *)t->out + (size_t)(m0 + i) * s->O + (size_t)g * og);
+            ember_convq_requant_rows(q, d->path, acc, og, mc, t->bias, g * og, og,
+                                     (int8_t *)t->out + (size_t)m0 * s->O + (size_t)g * og, s->O);
         }
     }
 }
@@ -451,10 +477,9 @@ static void convq8_task(void *varg, int task, int n_tasks) {
         const int8_t *rows = a;
         if (d->q8_direct) rows = (const int8_t *)t->in + (size_t)m0 * s->C;
         else conv_im2col_i8(s, d->q.in_zp, (const int8_t *)t->in, m0, mc, a, lda);
-        ember_qgemm8_vnni(mc, rows, lda, &d->q8b, acc, s->O);
-        for (int32_t i = 0; i < mc; i++)
-            ember_convq_requant_row(&d->q, d->path, acc + (size_t)i * s->O, NULL, 0, s->O,
-                                    (int8_t *)t->out + (size_t)(m0 + i) * s->O);
+        const ember_qgemm8_rq rq = {d->q.mult, d->q.shift, d->q.out_zp, d->q.act_lo, d->q.act_hi};
+        (void)acc;
+        ember_qgemm8_vnni_rq(mc, rows, lda, &d->q8b, &rq, (int8_t *)t->out + (size_t)m0 * s->O, s->O);
     }
 }
 #endif

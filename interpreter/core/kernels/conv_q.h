@@ -223,7 +223,16 @@ void ember_requant_row_generic(const int32_t *acc, const int32_t *bias, const in
 void ember_requant_row_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int32_t n, int32_t zp, int32_t lo, int32_t hi,
                             int32_t type, void *out);
+void ember_requant_rows_avx2(const int32_t *acc, ptrdiff_t lda, int32_t rows, const int32_t *bias,
+                             const int32_t *mult, const int32_t *shift, int32_t n, int32_t zp,
+                             int32_t lo, int32_t hi, int32_t type, void *out, ptrdiff_t ldo);
 #endif
+
+/* rows x n accumulators (row stride lda) into rows x n outputs (row stride
+ * ldo bytes), the same channels' parameters for every row. */
+void ember_requant_rows(int path, const int32_t *acc, ptrdiff_t lda, int32_t rows,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t n,
+                        int32_t zp, int32_t lo, int32_t hi, int32_t type, void *out, ptrdiff_t ldo);
 
 /* The convolution family's row requantisation for int8/uint8 outputs with
  * int32 accumulation (channels c0 .. c0+n-1). */
@@ -231,6 +240,13 @@ static inline void ember_convq_requant_row(const ember_convq *q, int path, const
                                            const void *bias, int32_t c0, int32_t n, void *out) {
     ember_requant_row(path, acc, bias ? (const int32_t *)bias + c0 : NULL, q->mult + c0,
                       q->shift + c0, n, q->out_zp, q->act_lo, q->act_hi, q->type, out);
+}
+/* The same for a block of rows (accumulator row stride lda, output ldo). */
+static inline void ember_convq_requant_rows(const ember_convq *q, int path, const int32_t *acc,
+                                            ptrdiff_t lda, int32_t rows, const void *bias, int32_t c0,
+                                            int32_t n, void *out, ptrdiff_t ldo) {
+    ember_requant_rows(path, acc, lda, rows, bias ? (const int32_t *)bias + c0 : NULL, q->mult + c0,
+                       q->shift + c0, n, q->out_zp, q->act_lo, q->act_hi, q->type, out, ldo);
 }
 
 /* ---- int8 GEMM on VNNI dot products (x86 AVX-512 VNNI) ----------------------
@@ -265,6 +281,18 @@ int ember_qgemm8_usable(int path);
 void ember_qgemm8_vnni(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
                        int32_t *c, ptrdiff_t ldc);
 #endif
+/* Requantisation fused into the byte GEMM: per-column multipliers/shifts,
+ * output zero point and int8 clamp range. */
+typedef struct ember_qgemm8_rq {
+    const int32_t *mult, *shift;
+    int32_t zp, lo, hi;
+} ember_qgemm8_rq;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* ember_qgemm8_vnni, then each row requantised straight to int8 out (row
+ * stride ldo bytes). */
+void ember_qgemm8_vnni_rq(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                          const ember_qgemm8_rq *rq, int8_t *out, ptrdiff_t ldo);
+#endif
 
 /* ---- direct int8/uint8 depthwise (depth multiplier 1) ------------------------
  * One output pixel, all channels: acc[c] = sum_t (x_t[c] - in_zp) * w[t][c],
@@ -275,7 +303,9 @@ void ember_qgemm8_vnni(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_q
 typedef struct ember_dwq_pixel {
     int32_t C, taps, type, in_zp;
     const int16_t *wpack;   /* per full 16-channel block, per tap pair: the two taps'
-                               16 weights interleaved as pmaddwd pairs, 32 int16 */
+                               16 weights interleaved as pmaddwd pairs, 32 int16; then,
+                               when 8 or more channels remain, an 8-channel block
+                               (16 int16 per pair) */
     const int16_t *w16;     /* taps rows of weights minus their zero point */
     int32_t wstride;        /* w16 row stride (>= C) */
     const int32_t *bias;    /* C, or NULL */
@@ -285,7 +315,7 @@ typedef struct ember_dwq_pixel {
 #define EMBER_DWQ_MAX_TAPS 64
 /* int16 elements of wpack for C channels and T taps. */
 static inline size_t ember_dwq_wpack_elems(int32_t C, int32_t T) {
-    return (size_t)(C / 16) * (size_t)((T + 1) / 2) * 32;
+    return ((size_t)(C / 16) * 32 + (C % 16 >= 8 ? 16 : 0)) * (size_t)((T + 1) / 2);
 }
 void ember_dwq_pixel_generic(const ember_dwq_pixel *p, const void *const *taps, void *out);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

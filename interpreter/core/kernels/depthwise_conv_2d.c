@@ -19,8 +19,8 @@
  * reference, int16 and depth multipliers > 1). int8/uint8 with depth
  * multiplier 1 on the fast paths run ember_dwq_pixel (conv_q.h): taps
  * outside the image point at a row of zero points, weights are prepacked
- * as int16 tap pairs, 16 channels per AVX2 block (pmaddwd) with the vector
- * requantisation.
+ * as int16 tap pairs, 16 (then 8) channels per AVX2 block (pmaddwd) with
+ * the vector requantisation.
  *
  * Hybrid (float32 input/output, int8 symmetric weights, per-channel or one
  * scale), as LiteRT's only hybrid depthwise kernel: each image quantised on
@@ -291,6 +291,17 @@ static void dwq_pack(const dw_shape *s, const ember_convq *q, const void *f, int
                     wpack[(((size_t)b * pairs + j) * 2 + h) * 16 + L] =
                         tap < T ? w16[(size_t)tap * C + ch] : 0;
                 }
+    if (C % 16 >= 8) {   /* 8-channel block: 128-bit unpack, lane L of half h -> channel L/2 + 4h */
+        int16_t *w8 = wpack + (size_t)(C / 16) * pairs * 32;
+        const int32_t c0 = C / 16 * 16;
+        for (int32_t j = 0; j < pairs; j++)
+            for (int h = 0; h < 2; h++)
+                for (int L = 0; L < 8; L++) {
+                    const int32_t tap = 2 * j + L % 2;
+                    w8[((size_t)j * 2 + h) * 8 + L] =
+                        tap < T ? w16[(size_t)tap * C + c0 + L / 2 + 4 * h] : 0;
+                }
+    }
 }
 
 typedef struct dwq_direct {

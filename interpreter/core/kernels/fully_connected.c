@@ -107,10 +107,10 @@ static void fcq_task(void *varg, int task, int n_tasks) {
         for (int32_t blk = b0; blk < b1; blk++) {
             const int32_t m0 = blk * FCQ_MC;
             const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
-            ember_qgemm8_vnni(mc, (const int8_t *)t->in + (size_t)m0 * K, K, &d->q8b, acc, O);
-            for (int32_t i = 0; i < mc; i++)
-                ember_convq_requant_row(q, d->path, acc + (size_t)i * O, NULL, 0, O,
-                                        (int8_t *)t->out + (size_t)(m0 + i) * O);
+            const ember_qgemm8_rq rq = {q->mult, q->shift, q->out_zp, q->act_lo, q->act_hi};
+            (void)acc;
+            ember_qgemm8_vnni_rq(mc, (const int8_t *)t->in + (size_t)m0 * K, K, &d->q8b, &rq,
+                                 (int8_t *)t->out + (size_t)m0 * O, O);
         }
         return;
     }
@@ -131,9 +131,7 @@ static void fcq_task(void *varg, int task, int n_tasks) {
             if (Kp > K) row[K] = 0;
         }
         ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
-        for (int32_t i = 0; i < mc; i++)
-            ember_convq_requant_row(q, d->path, acc + (size_t)i * O, t->bias, 0, O,
-                                    (int8_t *)t->out + (size_t)(m0 + i) * O);
+        ember_convq_requant_rows(q, d->path, acc, O, mc, t->bias, 0, O, (int8_t *)t->out + (size_t)m0 * O, O);
     }
 }
 

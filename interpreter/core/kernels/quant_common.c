@@ -307,7 +307,7 @@ static int cpu_has_vnni512(void) {
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vnni");
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
     }
     return cached;
 }
@@ -322,4 +322,18 @@ int ember_qgemm8_usable(int path) {
     (void)path;
     return 0;
 #endif
+}
+
+void ember_requant_rows(int path, const int32_t *acc, ptrdiff_t lda, int32_t rows,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t n,
+                        int32_t zp, int32_t lo, int32_t hi, int32_t type, void *out, ptrdiff_t ldo) {
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (path >= EMBER_PATH_AVX2) {
+        ember_requant_rows_avx2(acc, lda, rows, bias, mult, shift, n, zp, lo, hi, type, out, ldo);
+        return;
+    }
+#endif
+    for (int32_t r = 0; r < rows; r++)
+        ember_requant_row_generic(acc + r * lda, bias, mult, shift, n, zp, lo, hi, type,
+                                  (char *)out + r * ldo);
 }

@@ -56,6 +56,28 @@ void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, voi
                           _mm256_loadu_si256((const __m256i *)(p->shift + c0 + 8)));
         _mm_storeu_si128((__m128i *)((char *)out + c0), ember_pack16(lo8, hi8, ozp, lo, hi, is_u8));
     }
+    if (C - c0 >= 8) {   /* an 8-channel block on 128-bit vectors */
+        const int16_t *w = p->wpack + (size_t)(C / 16) * pairs * 32;
+        const __m128i z8 = _mm256_castsi256_si128(zp16);
+        __m128i a0 = _mm_setzero_si128(), a1 = a0;
+        for (int32_t j = 0; j < pairs; j++, w += 16) {
+            const __m128i b0 = _mm_loadl_epi64((const __m128i *)(tp[2 * j] + c0));
+            const __m128i b1 = _mm_loadl_epi64((const __m128i *)(tp[2 * j + 1] + c0));
+            const __m128i x0 = _mm_sub_epi16(is_u8 ? _mm_cvtepu8_epi16(b0) : _mm_cvtepi8_epi16(b0), z8);
+            const __m128i x1 = _mm_sub_epi16(is_u8 ? _mm_cvtepu8_epi16(b1) : _mm_cvtepi8_epi16(b1), z8);
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_unpacklo_epi16(x0, x1), _mm_loadu_si128((const __m128i *)w)));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_unpackhi_epi16(x0, x1),
+                                                  _mm_loadu_si128((const __m128i *)(w + 8))));
+        }
+        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(a0), a1, 1);   /* channels 0-7 */
+        if (p->bias) v = _mm256_add_epi32(v, _mm256_loadu_si256((const __m256i *)(p->bias + c0)));
+        v = ember_mbqm8(v, _mm256_loadu_si256((const __m256i *)(p->mult + c0)),
+                        _mm256_loadu_si256((const __m256i *)(p->shift + c0)));
+        v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, ozp), lo), hi);
+        const __m128i v16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)((char *)out + c0), is_u8 ? _mm_packus_epi16(v16, v16) : _mm_packs_epi16(v16, v16));
+        c0 += 8;
+    }
     if (c0 < C) {   /* channel tail: the generic loop on the rest */
         ember_dwq_pixel tail = *p;
         const void *tt[EMBER_DWQ_MAX_TAPS + 1];

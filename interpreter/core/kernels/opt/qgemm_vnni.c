@@ -3,7 +3,9 @@
  * zmm. Tiles of 4 rows x 32 columns keep 8 accumulators; each k quad of a
  * row is broadcast once (flipped to unsigned by xor 0x80) for both panels.
  * A row's last partial quad is loaded byte-wise so no read passes its K
- * bytes (the weights there are zero anyway). Chosen at run time
+ * bytes (the weights there are zero anyway). ember_qgemm8_vnni_rq requantises
+ * the tile in registers (16 lanes, the same double rounding as
+ * qrequant_avx2.c) and stores bytes. Chosen at run time
  * (ember_qgemm8_usable); other targets compile this to nothing. */
 #include "../conv_q.h"
 #include "../gemm.h"
@@ -13,10 +15,10 @@
 #include <string.h>
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vnni"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vnni")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni")
 #endif
 
 static inline __m512i quad(const int8_t *a, int32_t j, int32_t full, int32_t K) {
@@ -31,9 +33,40 @@ static inline void store16(int32_t *c, __m512i v, int32_t nr) {
     else _mm512_mask_storeu_epi32(c, (__mmask16)((1u << nr) - 1), v);
 }
 
-/* rows [0, mr) (mr <= 4) x panels p, p+1 (np = 1 or 2) */
-static inline void tile(int32_t mr, int np, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
-                        int32_t p, int32_t *c, ptrdiff_t ldc) {
+/* TFLite's MultiplyByQuantizedMultiplier on 16 lanes (see qrequant_avx2.c). */
+static inline __m512i mbqm16(__m512i x, __m512i m, __m512i sh) {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    const __m512i left = _mm512_max_epi32(sh, zero);
+    const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
+    x = _mm512_sllv_epi32(x, left);
+    const __m512i half = _mm512_set1_epi64(INT64_C(1) << 30);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m), half);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half);
+    even = _mm512_srli_epi64(even, 31);
+    odd = _mm512_slli_epi64(odd, 1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+    const __m512i rem = _mm512_and_si512(h, mask);
+    const __m512i thr = _mm512_add_epi32(_mm512_srai_epi32(mask, 1),
+                                         _mm512_srli_epi32(h, 31));   /* + 1 for negative h */
+    const __mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
+    return _mm512_mask_add_epi32(_mm512_srav_epi32(h, right), up, _mm512_srav_epi32(h, right), one);
+}
+
+/* requantised 16 columns from column n0 (nr valid) of one row, as bytes */
+static inline void store_rq(const ember_qgemm8_rq *rq, int32_t n0, int32_t nr, __m512i v, int8_t *o) {
+    const __mmask16 k = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    v = mbqm16(v, _mm512_maskz_loadu_epi32(k, rq->mult + n0), _mm512_maskz_loadu_epi32(k, rq->shift + n0));
+    v = _mm512_add_epi32(v, _mm512_set1_epi32(rq->zp));
+    v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(rq->lo)), _mm512_set1_epi32(rq->hi));
+    _mm_mask_storeu_epi8(o + n0, k, _mm512_cvtepi32_epi8(v));   /* in range: truncation is exact */
+}
+
+/* rows [0, mr) (mr <= 4) x panels p, p+1 (np = 1 or 2); int32 to c, or
+ * requantised bytes to o when rq is set */
+static inline __attribute__((always_inline)) void tile(int32_t mr, int np, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                        int32_t p, int32_t *c, ptrdiff_t ldc, const ember_qgemm8_rq *rq, int8_t *o,
+                        ptrdiff_t ldo) {
     const int32_t K4 = b->K4, full = b->K / 4;
     const int8_t *b0 = b->data + (size_t)p * K4 * 64;
     const int8_t *b1 = b0 + (size_t)K4 * 64;
@@ -66,23 +99,43 @@ static inline void tile(int32_t mr, int np, const int8_t *a, ptrdiff_t lda, cons
     const int32_t n0 = p * 16, nr0 = b->N - n0, nr1 = b->N - n0 - 16;
     const __m512i r0[4] = {c00, c10, c20, c30}, r1[4] = {c01, c11, c21, c31};
     for (int32_t i = 0; i < mr; i++) {
+        if (rq) {
+            store_rq(rq, n0, nr0, r0[i], o + i * ldo);
+            if (np > 1) store_rq(rq, n0 + 16, nr1, r1[i], o + i * ldo);
+            continue;
+        }
         store16(c + i * ldc + n0, r0[i], nr0);
         if (np > 1) store16(c + i * ldc + n0 + 16, r1[i], nr1);
     }
 }
 
-void ember_qgemm8_vnni(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
-                       int32_t *c, ptrdiff_t ldc) {
+static inline void run(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                       int32_t *c, ptrdiff_t ldc, const ember_qgemm8_rq *rq, int8_t *o, ptrdiff_t ldo) {
     for (int32_t p = 0; p < b->panels; p += 2) {
         const int np = p + 1 < b->panels ? 2 : 1;
         int32_t i = 0;
+        /* full-height tiles with constant shapes: the row/panel tests fold away */
         if (np == 2)
-            for (; i + 4 <= mc; i += 4) tile(4, 2, a + i * lda, lda, b, p, c + i * ldc, ldc);
+            for (; i + 4 <= mc; i += 4)
+                tile(4, 2, a + i * lda, lda, b, p, c ? c + i * ldc : NULL, ldc, rq, o ? o + i * ldo : NULL, ldo);
+        else
+            for (; i + 4 <= mc; i += 4)
+                tile(4, 1, a + i * lda, lda, b, p, c ? c + i * ldc : NULL, ldc, rq, o ? o + i * ldo : NULL, ldo);
         for (; i < mc; i += 4) {
             const int32_t mr = mc - i < 4 ? mc - i : 4;
-            tile(mr, np, a + i * lda, lda, b, p, c + i * ldc, ldc);
+            tile(mr, np, a + i * lda, lda, b, p, c ? c + i * ldc : NULL, ldc, rq, o ? o + i * ldo : NULL, ldo);
         }
     }
+}
+
+void ember_qgemm8_vnni(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                       int32_t *c, ptrdiff_t ldc) {
+    run(mc, a, lda, b, c, ldc, NULL, NULL, 0);
+}
+
+void ember_qgemm8_vnni_rq(int32_t mc, const int8_t *a, ptrdiff_t lda, const ember_qgemm8_b *b,
+                          const ember_qgemm8_rq *rq, int8_t *out, ptrdiff_t ldo) {
+    run(mc, a, lda, b, NULL, 0, rq, out, ldo);
 }
 
 #if defined(__clang__)
