@@ -200,6 +200,17 @@ def test_log_softmax(shape):
     assert_matches_litert(m, x)
 
 
+def test_log_softmax_large_inputs_keep_precision():
+    """x - max is taken first: large |x| (ONNX's test_logsoftmax_large_number) stays exact."""
+    m = _unary_model("LOG_SOFTMAX", [2, 4], "float32")
+    x = np.array([[0, 1, 2, 3], [10000, 10001, 10002, 10003]], np.float32)
+    want = x.astype(np.float64) - x.max(1, keepdims=True)
+    want -= np.log(np.exp(want).sum(1, keepdims=True))
+    got = run_ember(m, [x])[0]
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
+    assert_matches_litert(m, [x])
+
+
 def test_softmax_threads():
     x = _data([64, 1024], lo=-10, hi=10)
     for op, opts in [("SOFTMAX", ("SoftmaxOptions", {"beta": 1.0})), ("LOG_SOFTMAX", None)]:

@@ -75,8 +75,10 @@ static void log_softmax_rows_f32(const float *x, float *y, size_t rows, size_t d
     for (size_t r = 0; r < rows; r++, x += depth, y += depth) {
         const float mx = row_max_f32(x, depth);
         row_exp_f32(x, y, depth, mx, 1.0f);
-        const float shift = mx + logf(row_sum_f32(y, depth));
-        for (size_t c = 0; c < depth; c++) y[c] = x[c] - shift;
+        /* (x - max) first: folding max into one shift loses x's low bits when |x| is
+         * large (x = 10003 leaves a float spacing of 1e-3 in x - (max + lse)). */
+        const float lse = logf(row_sum_f32(y, depth));
+        for (size_t c = 0; c < depth; c++) y[c] = (x[c] - mx) - lse;
     }
 }
 
