@@ -41,7 +41,13 @@ typedef struct ember_aot_node {
     uint32_t scratch_bytes[EMBER_MAX_SCRATCH];
 } ember_aot_node;
 
+/* Activations (RAM, ember_aot_n_ram of them) are described by ember_aot_tensors;
+ * constants by ember_aot_consts, ready-made in flash. ember_aot_slot[i] is
+ * tensor i's row: r >= 0 in the RAM table, -1-k for constant k. */
 extern const ember_aot_tensor ember_aot_tensors[];
+extern const ember_tensor ember_aot_consts[];
+extern const int16_t ember_aot_slot[];
+extern const int32_t ember_aot_n_ram;
 extern const ember_aot_node ember_aot_nodes[];
 extern const int32_t ember_aot_n_tensors, ember_aot_n_nodes, ember_aot_n_inputs, ember_aot_n_outputs;
 extern const int32_t ember_aot_inputs[], ember_aot_outputs[];

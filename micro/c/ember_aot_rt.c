@@ -32,7 +32,10 @@ const char *ember_micro_status_text(int st);
 /* ---- kernel contract ----------------------------------------------------- */
 
 ember_tensor *ember_tensor_at(ember_context *ctx, int32_t i) {
-    return (i >= 0 && i < ctx->n_tensors) ? &ctx->tensors[i] : NULL;
+    if (i < 0 || i >= ctx->n_tensors) return NULL;
+    int32_t s = ember_aot_slot[i];
+    /* a constant's descriptor lives in flash; kernels never write their inputs */
+    return s >= 0 ? &ctx->tensors[s] : (ember_tensor *)&ember_aot_consts[-1 - s];
 }
 int32_t ember_tensor_count(ember_context *ctx) { return ctx->n_tensors; }
 ember_tensor *ember_input(ember_context *ctx, const ember_node *n, int i) {
@@ -176,10 +179,10 @@ ember_context *ember_subgraph(ember_context *ctx, int32_t i) { return i == 0 ? c
 int32_t ember_subgraph_num_inputs(ember_context *sg) { (void)sg; return ember_aot_n_inputs; }
 int32_t ember_subgraph_num_outputs(ember_context *sg) { (void)sg; return ember_aot_n_outputs; }
 ember_tensor *ember_subgraph_input(ember_context *sg, int i) {
-    return (i >= 0 && i < ember_aot_n_inputs) ? &sg->tensors[ember_aot_inputs[i]] : NULL;
+    return (i >= 0 && i < ember_aot_n_inputs) ? ember_tensor_at(sg, ember_aot_inputs[i]) : NULL;
 }
 ember_tensor *ember_subgraph_output(ember_context *sg, int i) {
-    return (i >= 0 && i < ember_aot_n_outputs) ? &sg->tensors[ember_aot_outputs[i]] : NULL;
+    return (i >= 0 && i < ember_aot_n_outputs) ? ember_tensor_at(sg, ember_aot_outputs[i]) : NULL;
 }
 ember_status ember_subgraph_prepare(ember_context *sg) {
     return ember_fail(sg, EMBER_ERR_UNSUPPORTED, "subgraphs need the interpreted build");
@@ -211,7 +214,7 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
     void *arena = NULL;
     ctx->n_tensors = ember_aot_n_tensors;
     ctx->n_nodes = ember_aot_n_nodes;
-    ctx->tensors = ember_pl_calloc((size_t)ctx->n_tensors, sizeof *ctx->tensors);
+    ctx->tensors = ember_pl_calloc((size_t)(ember_aot_n_ram ? ember_aot_n_ram : 1), sizeof *ctx->tensors);
     ctx->nodes = ember_pl_calloc((size_t)(ctx->n_nodes ? ctx->n_nodes : 1), sizeof *ctx->nodes);
     if (!ctx->tensors || !ctx->nodes ||
         ember_pl_arena_alloc(&arena, 64, ember_aot_arena_bytes ? ember_aot_arena_bytes : 64) != 0) {
@@ -219,7 +222,7 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
                           "needs %u", (unsigned)ember_pl_capacity(), (unsigned)ember_aot_arena_bytes);
         return g_status = EMBER_ERR_NOMEM;
     }
-    for (int32_t i = 0; i < ctx->n_tensors; i++) {
+    for (int32_t i = 0; i < ember_aot_n_ram; i++) {
         const ember_aot_tensor *d = &ember_aot_tensors[i];
         ember_tensor *t = &ctx->tensors[i];
         t->type = d->type;
@@ -277,7 +280,7 @@ int ember_micro_num_inputs(void) { return ember_aot_n_inputs; }
 int ember_micro_num_outputs(void) { return ember_aot_n_outputs; }
 
 void *ember_micro_input(int i, size_t *bytes) {
-    ember_tensor *t = (g_ready && i >= 0 && i < ember_aot_n_inputs) ? &g_ctx.tensors[ember_aot_inputs[i]] : NULL;
+    ember_tensor *t = (g_ready && i >= 0 && i < ember_aot_n_inputs) ? ember_tensor_at(&g_ctx, ember_aot_inputs[i]) : NULL;
     if (bytes) *bytes = t ? t->bytes : 0;
     return t ? t->data : NULL;
 }
@@ -307,7 +310,7 @@ int ember_micro_invoke(void) {
 }
 
 const void *ember_micro_output(int i, size_t *bytes) {
-    ember_tensor *t = (g_ready && i >= 0 && i < ember_aot_n_outputs) ? &g_ctx.tensors[ember_aot_outputs[i]] : NULL;
+    ember_tensor *t = (g_ready && i >= 0 && i < ember_aot_n_outputs) ? ember_tensor_at(&g_ctx, ember_aot_outputs[i]) : NULL;
     if (bytes) *bytes = t ? t->bytes : 0;
     return t ? t->data : NULL;
 }
