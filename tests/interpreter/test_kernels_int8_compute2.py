@@ -327,6 +327,7 @@ FAST_DW = [
     ([1, 8, 8, 32], 5, 1, "SAME", 1),       # 25 taps: odd pair
     ([1, 10, 9, 19], 3, 1, "VALID", 2),     # dilation
     ([1, 5, 5, 7], 2, 1, "SAME", 1),        # tail only
+    ([1, 6, 5, 91], 3, 1, "SAME", 1),       # 32-blocks (AVX-512), a 16, an 8 and 3 channels
 ]
 
 

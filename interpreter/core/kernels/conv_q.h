@@ -311,15 +311,23 @@ typedef struct ember_dwq_pixel {
     const int32_t *bias;    /* C, or NULL */
     const int32_t *mult, *shift;
     int32_t out_zp, lo, hi;
+    const int16_t *wide;    /* AVX-512: per full 32-channel block and tap pair, 64 int16
+                               (the 16-block rule on 512-bit lanes), or NULL */
 } ember_dwq_pixel;
 #define EMBER_DWQ_MAX_TAPS 64
 /* int16 elements of wpack for C channels and T taps. */
 static inline size_t ember_dwq_wpack_elems(int32_t C, int32_t T) {
     return ((size_t)(C / 16) * 32 + (C % 16 >= 8 ? 16 : 0)) * (size_t)((T + 1) / 2);
 }
+static inline size_t ember_dwq_wide_elems(int32_t C, int32_t T) {
+    return (size_t)(C / 32) * 64 * (size_t)((T + 1) / 2);
+}
 void ember_dwq_pixel_generic(const ember_dwq_pixel *p, const void *const *taps, void *out);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, void *out);
+/* c_begin (a multiple of 16): channels before it are left alone. */
+void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, void *out, int32_t c_begin);
+/* AVX-512BW: 32-channel blocks from p->wide, the rest through the AVX2 kernel. */
+void ember_dwq_pixel_avx512(const ember_dwq_pixel *p, const void *const *taps, void *out);
 #endif
 
 /* Requantises one accumulator (int32 arithmetic wraps like TFLite's int32

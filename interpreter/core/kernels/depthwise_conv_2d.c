@@ -81,6 +81,8 @@ typedef struct dw_data {
     int hq_slot;             /* N*H*W*C int8 + N scales + N zero points */
     int qdirect;             /* ember_dwq_pixel path */
     int16_t *qw16, *qwpack;  /* packed weights (persistent when constant, else scratch) */
+    int16_t *qwide;          /* AVX-512 32-channel blocks, or NULL */
+    int qwide_on;
     int qpack_slot;
     uint8_t *zrow;           /* C bytes of the input zero point */
     ember_pbuf qw_mem, zrow_mem;
@@ -274,7 +276,7 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
  * the inputs: lane L of half h of pair j holds channel
  * (L/8)*8 + (L%8)/2 + 4h of tap 2j + L%2 (zero past the last tap). */
 static void dwq_pack(const dw_shape *s, const ember_convq *q, const void *f, int16_t *w16,
-                     int16_t *wpack) {
+                     int16_t *wpack, int16_t *wide) {
     const int32_t T = s->KH * s->KW, C = s->OC, pairs = (T + 1) / 2;
     for (int32_t t = 0; t < T; t++)
         for (int32_t c = 0; c < C; c++) {
@@ -291,6 +293,16 @@ static void dwq_pack(const dw_shape *s, const ember_convq *q, const void *f, int
                     wpack[(((size_t)b * pairs + j) * 2 + h) * 16 + L] =
                         tap < T ? w16[(size_t)tap * C + ch] : 0;
                 }
+    if (wide)   /* 32-channel blocks: the same rule on 32 lanes */
+        for (int32_t b = 0; b < C / 32; b++)
+            for (int32_t j = 0; j < pairs; j++)
+                for (int h = 0; h < 2; h++)
+                    for (int L = 0; L < 32; L++) {
+                        const int32_t ch = b * 32 + (L / 8) * 8 + (L % 8) / 2 + 4 * h;
+                        const int32_t tap = 2 * j + L % 2;
+                        wide[(((size_t)b * pairs + j) * 2 + h) * 32 + L] =
+                            tap < T ? w16[(size_t)tap * C + ch] : 0;
+                    }
     if (C % 16 >= 8) {   /* 8-channel block: 128-bit unpack, lane L of half h -> channel L/2 + 4h */
         int16_t *w8 = wpack + (size_t)(C / 16) * pairs * 32;
         const int32_t c0 = C / 16 * 16;
@@ -309,7 +321,7 @@ typedef struct dwq_direct {
     const void *in;
     const int32_t *bias;
     void *out;
-    const int16_t *w16, *wpack;
+    const int16_t *w16, *wpack, *wide;
 } dwq_direct;
 
 static void dwq_direct_task(void *varg, int task, int n_tasks) {
@@ -331,6 +343,7 @@ static void dwq_direct_task(void *varg, int task, int n_tasks) {
     p.out_zp = q->out_zp;
     p.lo = q->act_lo;
     p.hi = q->act_hi;
+    p.wide = t->wide;
     const void *taps[EMBER_DWQ_MAX_TAPS + 1];
     const int64_t rows = (int64_t)s->N * s->OH;
     const int64_t r0 = rows * task / n_tasks, r1 = rows * (task + 1) / n_tasks;
@@ -350,8 +363,12 @@ static void dwq_direct_task(void *varg, int task, int n_tasks) {
             }
             taps[p.taps] = taps[0];
 #ifdef EMBER_HAVE_AVX2_BUILD
+            if (p.wide) {
+                ember_dwq_pixel_avx512(&p, taps, orow + (size_t)ox * s->OC);
+                continue;
+            }
             if (d->path == EMBER_PATH_AVX2) {
-                ember_dwq_pixel_avx2(&p, taps, orow + (size_t)ox * s->OC);
+                ember_dwq_pixel_avx2(&p, taps, orow + (size_t)ox * s->OC, 0);
                 continue;
             }
 #endif
@@ -364,7 +381,10 @@ static ember_status dwq_direct_prepare(ember_context *ctx, ember_node *node, dw_
                                        const ember_tensor *f) {
     const dw_shape *s = &d->s;
     const int32_t T = s->KH * s->KW;
-    const size_t n16 = (size_t)T * s->OC, np = ember_dwq_wpack_elems(s->OC, T);
+    /* AVX-512 blocks where the CPU runs the VNNI kernels (same gate) */
+    d->qwide_on = ember_qgemm8_usable(d->path) && s->OC >= 32;
+    const size_t n16 = (size_t)T * s->OC,
+                 np = ember_dwq_wpack_elems(s->OC, T) + (d->qwide_on ? ember_dwq_wide_elems(s->OC, T) : 0);
     d->zrow = (uint8_t *)ember_pbuf_get(ctx, &d->zrow_mem, (size_t)s->C);
     if (!d->zrow) return EMBER_ERR_NOMEM;
     memset(d->zrow, (int)(uint8_t)d->q.in_zp, (size_t)s->C);
@@ -373,7 +393,8 @@ static ember_status dwq_direct_prepare(ember_context *ctx, ember_node *node, dw_
         d->qw16 = (int16_t *)ember_pbuf_get(ctx, &d->qw_mem, (n16 + np) * sizeof(int16_t));
         if (!d->qw16) return EMBER_ERR_NOMEM;
         d->qwpack = d->qw16 + n16;
-        dwq_pack(s, &d->q, f->data, d->qw16, d->qwpack);
+        d->qwide = d->qwide_on ? d->qwpack + ember_dwq_wpack_elems(s->OC, T) : NULL;
+        dwq_pack(s, &d->q, f->data, d->qw16, d->qwpack, d->qwide);
     } else {
         d->qpack_slot = ember_request_scratch(ctx, node, (n16 + np) * sizeof(int16_t));
         if (d->qpack_slot < 0) return EMBER_ERR_NOMEM;
@@ -551,13 +572,17 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
         return EMBER_OK;
     }
     if (d->quant && d->qdirect) {
-        dwq_direct dt = {d, x->data, b ? (const int32_t *)b->data : NULL, y->data, d->qw16, d->qwpack};
+        dwq_direct dt = {d, x->data, b ? (const int32_t *)b->data : NULL, y->data, d->qw16, d->qwpack,
+                         d->qwide};
         if (d->qpack_slot >= 0) {
+            const int32_t T = d->s.KH * d->s.KW;
             int16_t *w16 = (int16_t *)node->scratch[d->qpack_slot];
-            int16_t *wp = w16 + (size_t)d->s.KH * d->s.KW * d->s.OC;
-            dwq_pack(&d->s, &d->q, f->data, w16, wp);
+            int16_t *wp = w16 + (size_t)T * d->s.OC;
+            int16_t *wide = d->qwide_on ? wp + ember_dwq_wpack_elems(d->s.OC, T) : NULL;
+            dwq_pack(&d->s, &d->q, f->data, w16, wp, wide);
             dt.w16 = w16;
             dt.wpack = wp;
+            dt.wide = wide;
         }
         if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, dwq_direct_task, &dt);
         else dwq_direct_task(&dt, 0, 1);

@@ -25,14 +25,14 @@ static inline __m256i load16(const void *p, int is_u8, __m256i zp) {
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b), zp);
 }
 
-void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, void *out) {
+void ember_dwq_pixel_avx2(const ember_dwq_pixel *p, const void *const *taps, void *out, int32_t c_begin) {
     const int32_t C = p->C, T = p->taps, pairs = (T + 1) / 2;
     const int is_u8 = p->type == EMBER_TensorType_UINT8;
     const __m256i zp16 = _mm256_set1_epi16((int16_t)p->in_zp);
     const __m256i ozp = _mm256_set1_epi32(p->out_zp), lo = _mm256_set1_epi32(p->lo),
                   hi = _mm256_set1_epi32(p->hi);
     const char *const *tp = (const char *const *)taps;
-    int32_t c0 = 0;
+    int32_t c0 = c_begin;
     for (; c0 + 16 <= C; c0 += 16) {
         const int16_t *w = p->wpack + (size_t)(c0 / 16) * pairs * 32;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0;

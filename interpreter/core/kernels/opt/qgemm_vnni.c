@@ -9,6 +9,7 @@
  * (ember_qgemm8_usable); other targets compile this to nothing. */
 #include "../conv_q.h"
 #include "../gemm.h"
+#include "qavx512.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -33,30 +34,10 @@ static inline void store16(int32_t *c, __m512i v, int32_t nr) {
     else _mm512_mask_storeu_epi32(c, (__mmask16)((1u << nr) - 1), v);
 }
 
-/* TFLite's MultiplyByQuantizedMultiplier on 16 lanes (see qrequant_avx2.c). */
-static inline __m512i mbqm16(__m512i x, __m512i m, __m512i sh) {
-    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    const __m512i left = _mm512_max_epi32(sh, zero);
-    const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
-    x = _mm512_sllv_epi32(x, left);
-    const __m512i half = _mm512_set1_epi64(INT64_C(1) << 30);
-    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m), half);
-    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half);
-    even = _mm512_srli_epi64(even, 31);
-    odd = _mm512_slli_epi64(odd, 1);
-    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
-    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
-    const __m512i rem = _mm512_and_si512(h, mask);
-    const __m512i thr = _mm512_add_epi32(_mm512_srai_epi32(mask, 1),
-                                         _mm512_srli_epi32(h, 31));   /* + 1 for negative h */
-    const __mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
-    return _mm512_mask_add_epi32(_mm512_srav_epi32(h, right), up, _mm512_srav_epi32(h, right), one);
-}
-
 /* requantised 16 columns from column n0 (nr valid) of one row, as bytes */
 static inline void store_rq(const ember_qgemm8_rq *rq, int32_t n0, int32_t nr, __m512i v, int8_t *o) {
     const __mmask16 k = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
-    v = mbqm16(v, _mm512_maskz_loadu_epi32(k, rq->mult + n0), _mm512_maskz_loadu_epi32(k, rq->shift + n0));
+    v = ember_mbqm16(v, _mm512_maskz_loadu_epi32(k, rq->mult + n0), _mm512_maskz_loadu_epi32(k, rq->shift + n0));
     v = _mm512_add_epi32(v, _mm512_set1_epi32(rq->zp));
     v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(rq->lo)), _mm512_set1_epi32(rq->hi));
     _mm_mask_storeu_epi8(o + n0, k, _mm512_cvtepi32_epi8(v));   /* in range: truncation is exact */
