@@ -356,3 +356,18 @@ def test_fast_fc(path, batch, K, O):
     # FULLY_CONNECTED: LiteRT BUILTIN_REF requantises in double (see
     # test_kernels_int8_compute.check_fc); TFLite Micro is the exact oracle.
     assert_matches_reference(b.build(), [qdata(rng, [batch, K], "int8")], use_litert_ref=False)
+
+
+def test_fast_paths_threaded(path):
+    """Large enough to split across threads: 2 threads give the 1-thread bits,
+    which are LiteRT BUILTIN_REF's (TFLite Micro's default arena is too small
+    for these models)."""
+    from oracle import ember as run_ember
+    rng = np.random.default_rng(700)
+    cases = [fast_conv_model(rng, "int8", [1, 16, 16, 32], 40, 3, 1, "SAME"),
+             fast_conv_model(rng, "int8", [2, 12, 12, 48], 36, 1, 1, "VALID"),
+             fast_dw_model(rng, "int8", [1, 32, 32, 72], 3, 1, "SAME")]
+    for m, ins in cases:
+        one = assert_matches_reference(m, ins, use_tflm=False)
+        two = run_ember(m, ins, num_threads=2)
+        np.testing.assert_array_equal(one[0], two[0])

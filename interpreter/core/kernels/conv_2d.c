@@ -332,6 +332,7 @@ static void conv2d_ref_h(const conv_data *d, const conv_hrows *h, const int8_t *
 
 /* im2col rows of raw int8 taps for output pixels [m0, m0+mc) (one group),
  * the input zero point for taps outside the image; row stride lda bytes. */
+#ifdef EMBER_HAVE_AVX2_BUILD   /* the byte im2col feeds only the VNNI GEMM */
 static inline void copy_i8(int8_t *dst, const int8_t *src, int32_t n) {
     if (n > 32) {
         memcpy(dst, src, (size_t)n);
@@ -379,7 +380,6 @@ static void conv_im2col_i8(const conv_shape *s, int32_t zp, const int8_t *in, in
     }
 }
 
-#ifdef EMBER_HAVE_AVX2_BUILD
 static void convq8_task(void *varg, int task, int n_tasks);
 #endif
 
