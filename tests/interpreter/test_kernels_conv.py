@@ -84,7 +84,10 @@ def test_conv2d(path, case):
     model, feeds = build_conv(xs, w, bias, {
         "padding": pad, "stride_h": sh, "stride_w": sw, "dilation_h_factor": dh,
         "dilation_w_factor": dw, "fused_activation_function": act})
-    assert_matches_litert(model, [f32(r, *xs)])
+    # Float sums of K = kh*kw*cin products in another order than LiteRT's: the rounding
+    # difference grows about like sqrt(K) (K = 3600 in the wide-row case).
+    k = ws[1] * ws[2] * ws[3]
+    assert_matches_litert(model, [f32(r, *xs)], rtol=max(1e-5, 4e-7 * np.sqrt(k)))
 
 
 def assert_no_bias_matches(xs, w, opts, r, **kw):
