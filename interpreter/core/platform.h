@@ -39,8 +39,7 @@ int ember_pl_snprintf(char *buf, size_t n, const char *fmt, ...)
 /* Release builds (`ember micro build --strip-errors`, like TFLite Micro's
  * TF_LITE_STRIP_ERROR_STRINGS): messages are never formatted, so their format
  * strings and arguments drop out of flash; every call still returns its
- * ember_status code, and ember_micro_error() names the code. The application's
- * own output (micro/c/main.c) #undefs these to reach the real formatter. */
+ * ember_status code, and ember_micro_error() names the code. */
 int ember_pl_no_message(char *buf, size_t n);
 #define ember_pl_snprintf(buf, n, ...) ember_pl_no_message((buf), (n))
 #define ember_pl_vsnprintf(buf, n, fmt, ap) ember_pl_no_message((buf), (n))

@@ -15,7 +15,7 @@
 
 #ifdef EMBER_STRIP_ERROR_STRINGS
 /* platform.h maps the core's formatting onto ember_pl_no_message; the real
- * formatter below stays for the application's own output (main.c). */
+ * formatter below is then unreferenced and the linker drops it. */
 #undef ember_pl_snprintf
 #undef ember_pl_vsnprintf
 int ember_pl_no_message(char *buf, size_t n) {

@@ -11,11 +11,7 @@
 #include <string.h>
 
 #include "ember_micro.h"
-#include "platform.h"
 
-#ifdef EMBER_STRIP_ERROR_STRINGS
-#undef ember_pl_snprintf      /* the example's own output keeps the real formatter */
-#endif
 
 uint64_t ember_board_ticks(void);
 uint32_t ember_board_stack_used(void);
@@ -30,26 +26,59 @@ void ember_board_exit(int code) {
     sh_call(0x18, (const void *)(uintptr_t)(code == 0 ? 0x20026u : 0x20023u));
 }
 
+/* A line of text built by hand: the example needs strings and unsigned
+ * numbers only, and pulling in a general formatter would cost a kilobyte of
+ * flash that a --strip-errors build has otherwise shed. */
+typedef struct line { char buf[300]; size_t n; } line;
+
+static void add(line *l, const char *s) {
+    while (*s && l->n + 1 < sizeof l->buf) l->buf[l->n++] = *s++;
+    l->buf[l->n] = 0;
+}
+
+static void add_u(line *l, unsigned long long v) {
+    char rev[24];
+    int k = 0;
+    do { rev[k++] = (char)('0' + v % 10u); v /= 10u; } while (v);
+    while (k && l->n + 1 < sizeof l->buf) l->buf[l->n++] = rev[--k];
+    l->buf[l->n] = 0;
+}
+
 static void say(const char *what, const char *detail) {
-    char line[300];
-    ember_pl_snprintf(line, sizeof line, "ember: %s%s\n", what, detail);
-    sh_puts(line);
+    line l = {{0}, 0};
+    add(&l, "ember: ");
+    add(&l, what);
+    add(&l, detail);
+    add(&l, "\n");
+    sh_puts(l.buf);
+}
+
+static void file_name(char *out, const char *stem, int i) {
+    line l = {{0}, 0};
+    add(&l, stem);
+    add_u(&l, (unsigned)i);
+    add(&l, ".bin");
+    memcpy(out, l.buf, l.n + 1);
 }
 
 static int load_input(int i) {
     char name[32];
     size_t n;
     uint8_t *dst = ember_micro_input(i, &n);
-    ember_pl_snprintf(name, sizeof name, "input%d.bin", i);
+    file_name(name, "input", i);
     int h = sh_open(name, 1);
     if (h < 0) { memset(dst, 0, n); return 0; }   /* no file: zeros */
     int len = sh_flen(h);
     int left = (len == (int)n) ? sh_read(h, dst, n) : -1;
     sh_close(h);
     if (left != 0) {
-        char msg[96];
-        ember_pl_snprintf(msg, sizeof msg, "%s holds %d bytes, input %d takes %u", name, len, i, (unsigned)n);
-        say("error: ", msg);
+        line msg = {{0}, 0};
+        add(&msg, name);
+        add(&msg, " holds ");
+        add_u(&msg, len < 0 ? 0u : (unsigned)len);
+        add(&msg, " bytes, the input takes ");
+        add_u(&msg, n);
+        say("error: ", msg.buf);
         return 1;
     }
     return 0;
@@ -59,7 +88,7 @@ static int save_output(int i) {
     char name[32];
     size_t n;
     const void *src = ember_micro_output(i, &n);
-    ember_pl_snprintf(name, sizeof name, "output%d.bin", i);
+    file_name(name, "output", i);
     int h = sh_open(name, 5);
     if (h < 0 || sh_write(h, src, n) != 0) { say("error: cannot write ", name); return 1; }
     sh_close(h);
@@ -76,13 +105,14 @@ int main(void) {
     if (st) { say("error: invoke: ", ember_micro_error()); return 1; }
     for (int i = 0; i < ember_micro_num_outputs(); i++)
         if (save_output(i)) return 1;
-    char stats[200];
-    ember_pl_snprintf(stats, sizeof stats,
-                      "arena_used=%u arena_planned=%u persistent=%u arena_given=%u stack_used=%u ticks=%llu",
-                      (unsigned)ember_micro_arena_used(), (unsigned)ember_micro_arena_planned(),
-                      (unsigned)ember_micro_persistent_bytes(), (unsigned)sizeof arena,
-                      (unsigned)ember_board_stack_used(), (unsigned long long)(t1 - t0));
-    say("stats ", stats);
+    line stats = {{0}, 0};
+    add(&stats, "arena_used="); add_u(&stats, ember_micro_arena_used());
+    add(&stats, " arena_planned="); add_u(&stats, ember_micro_arena_planned());
+    add(&stats, " persistent="); add_u(&stats, ember_micro_persistent_bytes());
+    add(&stats, " arena_given="); add_u(&stats, sizeof arena);
+    add(&stats, " stack_used="); add_u(&stats, ember_board_stack_used());
+    add(&stats, " ticks="); add_u(&stats, t1 - t0);
+    say("stats ", stats.buf);
     return 0;
 }
 
