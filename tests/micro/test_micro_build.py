@@ -88,3 +88,23 @@ def test_run_refuses_boards_without_emulator_and_bad_inputs(tmp_path):
         micro.run(models.float_all_ops(), "rpi-pico", [np.zeros(models.IN_SHAPE, np.float32)])
     with pytest.raises(MicroError, match="shape"):
         micro.run(models.float_all_ops(), "mps2-an386", [np.zeros((1, 2), np.float32)])
+
+
+def test_unsupported_prints_dynamic_dims_as_plain_ints():
+    b = ModelBuilder()
+    x = b.input("x", [1, 4], "float32", shape_signature=[-1, 4])
+    y = b.tensor("y", [1, 4], "float32")
+    b.op("RELU", [x], [y])
+    b.output(y)
+    notes = micro.unsupported(b.build())
+    assert any("dynamic dimensions [-1, 4] are fixed at [1, 4]" in n for n in notes), notes
+    assert not any("np." in n for n in notes)
+
+
+def test_help_has_examples():
+    for args in (["micro", "--help"], ["micro", "build", "--help"], ["micro", "run", "--help"],
+                 ["boards", "--help"]):
+        r = ember_cli(*args)
+        assert r.returncode == 0 and "examples:" in r.stdout, args
+    r = ember_cli("micro", "build", "--help")
+    assert "--strip-errors" in r.stdout and "--no-verify" in r.stdout
