@@ -63,7 +63,8 @@ _BYTES = re.compile(r"(\d+) bytes \((static|dynamic|dynamic,bounded)\)")
 
 
 def stack_estimate(out_dir):
-    """Worst-case stack from gcc's -fcallgraph-info=su: the deepest path from main,
+    """Worst-case stack from gcc's -fcallgraph-info=su (written at link time with LTO):
+    the deepest path from the reset handler / main,
     plus the deepest path from any function reached only through a pointer (kernel
     prepare/eval are called via the op table, which the call graph cannot follow)."""
     frames, calls, called = {}, {}, set()
@@ -88,7 +89,8 @@ def stack_estimate(out_dir):
         d = frames.get(f, 0) + max((depth(g, seen + (f,)) for g in calls.get(f, ())), default=0)
         memo[f] = d
         return d
-    main = max((depth(f) for f in frames if f.split(":")[-1] == "main"), default=0)
+    # from the reset handler, which calls main (with LTO, main is often inlined into it)
+    main = max((depth(f) for f in frames if f.split(":")[-1] in ("main", "Reset_Handler")), default=0)
     roots = [f for f in frames if f not in called and f.split(":")[-1] not in ("main", "Reset_Handler")]
     indirect = max((depth(f) for f in roots), default=0)
     return main + indirect
