@@ -37,8 +37,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "conv_q.h"
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "gemm.h"
+#include "opt/qew.h"
 #include "quant_elementwise.h"
 
 /* Integer parameters of the quantised paths (TFLite's ArithmeticParams). */
@@ -54,6 +57,7 @@ typedef struct bin_params {
     float flo, fhi;                 /* float activation range */
     int64_t ilo, ihi;               /* integer activation range */
     qbin_params q;
+    ember_qbin_vp v;                /* the same for the vector rows (opt/qew.h) */
 } bin_params;
 
 enum { CHECK_NONE = 0, CHECK_NONZERO = 1, CHECK_NONNEGATIVE = 2 };
@@ -65,6 +69,7 @@ typedef struct binary_data {
     bin_params prm;
     size_t esz;
     int check;                      /* eval-time check on input 1's values */
+    int vec;                        /* prm.v is filled: the vector rows may run */
 } binary_data;
 
 /* ---- scalar helpers ------------------------------------------------------ */
@@ -256,6 +261,33 @@ Q_ROWS(qsqd_i8, int8_t, qsqd)
 Q_ROWS(qadd_pot_i16, int16_t, qadd_pot)
 Q_ROWS(qsub_pot_i16, int16_t, qsub_pot)
 
+/* ---- vector rows (8-bit ADD/SUB/MUL, opt/qbin_*.c) ------------------------------ */
+
+#ifdef EMBER_HAVE_AVX2_BUILD
+/* Row and block wrappers for one instruction set and operand mode: a block
+ * is a run of rows (per-channel broadcasts of NHWC tensors: short rows of C
+ * against one repeated row). */
+#define QV_MODE(ISA, SFX, MODE)                                                 \
+    static void qv_##ISA##_##SFX(const void *const *in, void *out, size_t n, const void *pv) { \
+        ember_qbin_##ISA(&((const bin_params *)pv)->v, in[0], in[1], out, n, MODE); \
+    }                                                                           \
+    static void qv_##ISA##_b##SFX(const void *const *in, const size_t *rs, void *out, \
+                                  size_t rows, size_t n, const void *pv) {      \
+        const ember_qbin_vp *v = &((const bin_params *)pv)->v;                  \
+        const char *a = (const char *)in[0], *b = (const char *)in[1];          \
+        for (size_t r = 0; r < rows; r++)                                       \
+            ember_qbin_##ISA(v, a + r * rs[0], b + r * rs[1], (char *)out + r * n, n, MODE); \
+    }
+#define QV_ROWS(ISA)                                                            \
+    QV_MODE(ISA, vv, EMBER_QBIN_VV)                                             \
+    QV_MODE(ISA, sv, EMBER_QBIN_SV)                                             \
+    QV_MODE(ISA, vs, EMBER_QBIN_VS)                                             \
+    static const bin_fns qv_##ISA = {{NULL, qv_##ISA##_vs, qv_##ISA##_sv, qv_##ISA##_vv}, \
+                                     {NULL, qv_##ISA##_bvs, qv_##ISA##_bsv, qv_##ISA##_bvv}};
+QV_ROWS(avx2)
+QV_ROWS(avx512)
+#endif
+
 /* ---- op table -------------------------------------------------------------- */
 
 enum { QK_NONE = 0, QK_ADD, QK_SUB, QK_MUL, QK_SQD };
@@ -312,6 +344,32 @@ static ember_status check_values(ember_context *ctx, int check, const ember_tens
 
 /* ---- quantised prepare ------------------------------------------------------------ */
 
+/* Copies the 8-bit ADD/SUB/MUL parameters into the vector rows' form when
+ * their shifts are ones the vector code takes (opt/qew.h). */
+static void fill_vec(binary_data *d, int32_t t, int kind) {
+    const qbin_params *q = &d->prm.q;
+    ember_qbin_vp *v = &d->prm.v;
+    d->vec = 0;
+    if (t != EMBER_TensorType_INT8 && t != EMBER_TensorType_UINT8) return;
+    v->kind = kind;
+    v->u8 = t == EMBER_TensorType_UINT8;
+    v->off1 = q->off1;
+    v->off2 = q->off2;
+    v->out_off = q->out_off;
+    v->left_shift = kind == EMBER_QBIN_MUL ? 0 : q->left_shift;
+    v->m1 = q->m1;
+    v->m2 = q->m2;
+    v->mo = q->mo;
+    v->r1 = kind == EMBER_QBIN_MUL ? 0 : -q->s1;
+    v->r2 = kind == EMBER_QBIN_MUL ? 0 : -q->s2;
+    v->ro = q->so < 0 ? -q->so : 0;
+    v->lo_shift = q->so > 0 ? q->so : 0;
+    v->lo = q->lo;
+    v->hi = q->hi;
+    d->vec = v->r1 >= 0 && v->r1 <= 31 && v->r2 >= 0 && v->r2 <= 31 && v->ro <= 31 &&
+             v->lo_shift <= 31 && q->m1 >= 0 && q->m2 >= 0 && q->mo >= 0;
+}
+
 /* Fills d->prm.q and returns the row table for a quantised ADD/SUB/MUL/
  * SQUARED_DIFFERENCE, deriving every parameter as LiteRT's kernels do
  * (add.cc, sub.cc, mul.cc, squared_difference.cc). */
@@ -348,6 +406,7 @@ static ember_status quant_prepare(ember_context *ctx, const ember_node *node, co
         const float real = sa * sb / so;
         ember_quantize_multiplier((double)real, &q->mo, &q->so);
         *table = t == EMBER_TensorType_INT8 ? &qmul_i8 : t == EMBER_TensorType_UINT8 ? &qmul_u8 : &qmul_i16;
+        fill_vec(d, t, EMBER_QBIN_MUL);
         return EMBER_OK;
     }
 
@@ -391,6 +450,8 @@ static ember_status quant_prepare(ember_context *ctx, const ember_node *node, co
     else
         real_out = twice_max / (double)((float)(1 << q->left_shift) * so);
     EMBER_CHECK(ember_qe_multiplier_lt1(ctx, real_out, &q->mo, &q->so, s->name, "output"));
+    if (s->qkind == QK_ADD || s->qkind == QK_SUB)
+        fill_vec(d, t, s->qkind == QK_ADD ? EMBER_QBIN_ADD : EMBER_QBIN_SUB);
     switch (s->qkind) {
     case QK_ADD:
         *table = t == EMBER_TensorType_INT8 ? &qadd_i8 : t == EMBER_TensorType_UINT8 ? &qadd_u8 : &qadd_i16;
@@ -427,6 +488,7 @@ static ember_status binary_prepare(ember_context *ctx, ember_node *node, const b
     const bin_fns *table = NULL;
     int64_t tmin = 0, tmax = 0;
     d->check = CHECK_NONE;
+    d->vec = 0;
     switch (a->type) {
     case EMBER_TensorType_FLOAT32:
         table = s->f32[use_act];
@@ -464,6 +526,16 @@ static ember_status binary_prepare(ember_context *ctx, ember_node *node, const b
     ember_bcast_plan(&d->bc, 2, in, nd, dims);
     d->row = table->row[d->bc.pattern & 3u];
     d->blk = table->blk[d->bc.pattern & 3u];
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (d->vec && (d->bc.pattern & 3u) != 0) {
+        const int path = ember_kernel_path();
+        const bin_fns *vt = ember_qgemm8_usable(path) ? &qv_avx512 : path >= EMBER_PATH_AVX2 ? &qv_avx2 : NULL;
+        if (vt) {
+            d->row = vt->row[d->bc.pattern & 3u];
+            d->blk = vt->blk[d->bc.pattern & 3u];
+        }
+    }
+#endif
     d->esz = ember_type_size(a->type);
 
     /* A constant divisor / exponent is checked once, here. */

@@ -1,0 +1,152 @@
+"""Fast int8/uint8 paths of the non-GEMM kernels (ADD/SUB/MUL, PRELU, table-driven
+activations, QUANTIZE/DEQUANTIZE, pooling, RESIZE_BILINEAR, ...) equal the scalar
+reference path bit for bit.
+
+Ember picks a kernel's path in prepare from EMBER_KERNEL_PATH (ref | generic | avx2 |
+vnni, where vnni — also the default — allows the AVX-512 variants on CPUs that have
+them). The reference path is the oracle here: it is TFLite's reference integer maths,
+itself held bit-exact against LiteRT BUILTIN_REF and TFLite Micro by
+test_kernels_int8_elementwise.py and friends (a few cases here check LiteRT too).
+Shapes are chosen to hit every vector width's ragged end, the broadcast modes
+(same shape, one operand a scalar, a row repeated per pixel) and parameters that
+exercise every shift the prepare code can produce.
+"""
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+import ember
+from ember.schema.builder import ModelBuilder
+from oracle_int8 import litert_ref
+
+FAST = ["generic", "avx2", "vnni"]
+INFO = {"int8": np.iinfo(np.int8), "uint8": np.iinfo(np.uint8)}
+
+
+def run(model, inputs, path, threads=1):
+    old = os.environ.get("EMBER_KERNEL_PATH")
+    os.environ["EMBER_KERNEL_PATH"] = path
+    try:
+        it = ember.Interpreter(model_content=bytes(model), num_threads=threads)
+        it.allocate_tensors()
+    finally:
+        if old is None:
+            del os.environ["EMBER_KERNEL_PATH"]
+        else:
+            os.environ["EMBER_KERNEL_PATH"] = old
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], np.asarray(x, dtype=d["dtype"]))
+    it.invoke()
+    return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+
+
+def assert_paths_equal(model, inputs, paths=FAST, threads=1):
+    """Every fast path gives the reference path's output, bit for bit."""
+    want = run(model, inputs, "ref")
+    for p in paths:
+        got = run(model, inputs, p, threads)
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert g.dtype == w.dtype and g.shape == w.shape, (p, i)
+            if np.issubdtype(w.dtype, np.floating):
+                ok = np.array_equal(g.view(np.uint32), w.view(np.uint32))
+            else:
+                ok = np.array_equal(g, w)
+            if not ok:
+                bad = np.flatnonzero(g.ravel() != w.ravel())
+                raise AssertionError(f"path {p}, output {i}: {bad.size} of {g.size} elements differ "
+                                     f"from ref, first at {bad[0]}: {g.ravel()[bad[0]]} != "
+                                     f"{w.ravel()[bad[0]]}")
+    return want
+
+
+def seed(*parts):
+    return zlib.crc32(repr(parts).encode())
+
+
+def q(scale, zp=0):
+    return {"scale": [float(scale)], "zero_point": [int(zp)]}
+
+
+def rand_q(rng, dtype, shape):
+    i = INFO[dtype]
+    return rng.integers(i.min, i.max + 1, size=shape, dtype=np.int64).astype(dtype)
+
+
+def rand_zp(rng, dtype):
+    return int(rng.integers(-20, 21)) if dtype == "int8" else int(rng.integers(100, 156))
+
+
+# ---- ADD / SUB / MUL ------------------------------------------------------------------
+
+OPT = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
+BIN_SHAPES = [
+    ((1, 64, 64, 24), (1, 64, 64, 24)),     # same shape (BlazeFace's residual ADD)
+    ((7,), (7,)), ((33,), (33,)), ((2, 3, 47), (2, 3, 47)),   # ragged ends
+    ((1, 9, 9, 16), (1, 1, 1, 16)),          # a row repeated per pixel (SE-block MUL)
+    ((1, 5, 5, 13), (13,)),                  # ... of odd length
+    ((1, 4, 4, 40), ()), ((), (3, 37)),      # one operand a scalar
+    ((1, 6, 6, 5), (1, 6, 6, 1)),            # per-pixel scalar against a row
+    ((2, 1, 17), (2, 3, 1)),                 # both broadcast
+]
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+def binary_model(op, dtype, shape_a, shape_b, qa, qb, qy, act, const_b=None):
+    b = ModelBuilder()
+    x = b.input("a", list(shape_a), dtype, quant=qa)
+    c = b.const("b", const_b, quant=qb) if const_b is not None else b.input("b", list(shape_b), dtype, quant=qb)
+    y = b.tensor("y", list(np.broadcast_shapes(tuple(shape_a), tuple(shape_b))), dtype, quant=qy)
+    b.op(op, [x, c], [y], options=(OPT[op], {"fused_activation_function": act}))
+    b.output(y)
+    return b.build()
+
+
+def scales(rng, op):
+    """Input/output scales over the ranges real models produce, including equal input
+    scales (a rescale of exactly 1/2: shift 0), far-apart ones and, for MUL, output
+    scales small enough that the multiplier exceeds 1 (a left shift)."""
+    sa = float(10 ** rng.uniform(-3, 0))
+    kind = rng.integers(0, 3)
+    sb = sa if kind == 0 else float(sa * 10 ** rng.uniform(-2, 2))
+    if op == "MUL":
+        sy = float(sa * sb * 10 ** rng.uniform(-2.5, 2))
+    else:
+        sy = float(max(sa, sb) * 10 ** rng.uniform(-0.5, 1.5))
+    return sa, sb, sy
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("shapes", BIN_SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_binary_paths(op, dtype, shapes):
+    rng = np.random.default_rng(seed(op, dtype, shapes))
+    for trial in range(3):
+        sa, sb, sy = scales(rng, op)
+        qa, qb, qy = q(sa, rand_zp(rng, dtype)), q(sb, rand_zp(rng, dtype)), q(sy, rand_zp(rng, dtype))
+        act = ACTS[trial % 4] if trial else "NONE"
+        m = binary_model(op, dtype, *shapes, qa, qb, qy, act)
+        assert_paths_equal(m, [rand_q(rng, dtype, shapes[0]), rand_q(rng, dtype, shapes[1])])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+def test_binary_extreme_params(op):
+    """Zero points at the type's ends, scales 1000x apart, a constant operand."""
+    rng = np.random.default_rng(seed("extreme", op))
+    shape = (3, 21)
+    for sa, sb, sy, za, zb, zy in [(1.0, 0.001, 0.5, -128, 127, -128), (0.001, 1.0, 2.0, 127, -128, 127),
+                                  (0.05, 0.05, 0.05, 0, 0, 0), (0.02, 0.03, 1e-4, 5, -7, 0)]:
+        m = binary_model(op, "int8", shape, shape, q(sa, za), q(sb, zb), q(sy, zy), "NONE",
+                         const_b=rand_q(rng, "int8", shape))
+        assert_paths_equal(m, [rand_q(rng, "int8", shape)])
+
+
+def test_binary_threads_and_litert():
+    """A large same-shape ADD split over threads equals one thread and LiteRT BUILTIN_REF."""
+    rng = np.random.default_rng(7)
+    shape = (1, 96, 96, 32)
+    m = binary_model("ADD", "int8", shape, shape, q(0.05, 3), q(0.08, -9), q(0.1, 2), "RELU")
+    xs = [rand_q(rng, "int8", shape), rand_q(rng, "int8", shape)]
+    want = assert_paths_equal(m, xs, threads=2)
+    np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])
