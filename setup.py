@@ -79,7 +79,7 @@ setup(
     package_data={
         "ember.schema": ["*.fbs", "c/*.c", "c/*.h"],
         "ember.interpreter": ["core/*.c", "core/*.h", "core/kernels/*.c", "core/kernels/*.h",
-                              "core/kernels/*.inc", "core/kernels/opt/*.c"],
+                              "core/kernels/*.inc", "core/kernels/opt/*.c", "core/kernels/opt/*.h"],
         "ember.micro": ["c/*"],
         "ember.boards": ["*.json", "data/*.json"],
     },
