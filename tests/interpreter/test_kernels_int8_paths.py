@@ -150,3 +150,55 @@ def test_binary_threads_and_litert():
     xs = [rand_q(rng, "int8", shape), rand_q(rng, "int8", shape)]
     want = assert_paths_equal(m, xs, threads=2)
     np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])
+
+
+# ---- PRELU ----------------------------------------------------------------------------
+
+PRELU_SHAPES = [((1, 12, 12, 32), (1, 1, 32)), ((1, 5, 7, 13), (13,)), ((2, 3, 40), (2, 3, 40)),
+                ((1, 4, 4, 24), (1,)), ((37,), (37,)), ((3, 1, 5), (4, 1))]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("shapes", PRELU_SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_prelu_paths(dtype, shapes):
+    rng = np.random.default_rng(seed("prelu", dtype, shapes))
+    xs, als = shapes
+    for trial in range(4):
+        sx = float(10 ** rng.uniform(-2.5, 0))
+        sa = float(10 ** rng.uniform(-3, -0.5))
+        # output scale from 30x finer than the input's (a left shift) to 10x coarser
+        sy = float(sx * 10 ** rng.uniform(-1.5, 1))
+        b = ModelBuilder()
+        x = b.input("x", list(xs), dtype, quant=q(sx, rand_zp(rng, dtype)))
+        alpha = b.const("alpha", rand_q(rng, dtype, als), quant=q(sa, rand_zp(rng, dtype)))
+        y = b.tensor("y", list(np.broadcast_shapes(xs, als)), dtype, quant=q(sy, rand_zp(rng, dtype)))
+        b.op("PRELU", [x, alpha], [y])
+        b.output(y)
+        assert_paths_equal(b.build(), [rand_q(rng, dtype, xs)])
+
+
+# ---- 8-bit activations as tables --------------------------------------------------------
+
+ACT_OPS = {"HARD_SWISH": ("int8", "uint8"), "LEAKY_RELU": ("int8", "uint8"), "RELU": ("int8", "uint8"),
+           "RELU6": ("int8", "uint8"), "RELU_N1_TO_1": ("int8", "uint8"), "LOGISTIC": ("int8", "uint8"),
+           "TANH": ("int8", "uint8"), "ELU": ("int8",)}
+
+
+@pytest.mark.parametrize("op,dtype", [(o, t) for o, ts in ACT_OPS.items() for t in ts])
+@pytest.mark.parametrize("n", [1, 63, 64, 200, 4099])
+def test_activation_paths(op, dtype, n):
+    rng = np.random.default_rng(seed("act", op, dtype, n))
+    for trial in range(2):
+        sx = float(10 ** rng.uniform(-2, -0.5))
+        sy = 1 / 256 if op == "LOGISTIC" else float(sx * 10 ** rng.uniform(-0.3, 0.7))
+        zy = (-128 if dtype == "int8" else 0) if op == "LOGISTIC" else rand_zp(rng, dtype)
+        b = ModelBuilder()
+        x = b.input("x", [n], dtype, quant=q(sx, rand_zp(rng, dtype)))
+        y = b.tensor("y", [n], dtype, quant=q(sy, zy))
+        opts = ("LeakyReluOptions", {"alpha": float(rng.uniform(-1.5, 1.5))}) if op == "LEAKY_RELU" else None
+        b.op(op, [x], [y], options=opts)
+        b.output(y)
+        # every byte value appears (the table covers all 256 inputs)
+        xin = rand_q(rng, dtype, [n])
+        xin[: min(n, 256)] = np.arange(256, dtype=np.int64)[: min(n, 256)].astype(np.uint8).view(dtype)
+        assert_paths_equal(b.build(), [xin])

@@ -29,9 +29,12 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "conv_q.h"
 #include "ember_kernel.h"
 #include "elementwise_common.h"
 #include "fast_math.h"
+#include "gemm.h"
+#include "opt/qew.h"
 #include "quant_elementwise.h"
 #include "quant_lut.h"
 
@@ -393,6 +396,32 @@ static ember_status qact_prepare(ember_context *ctx, ember_node *node, const cha
 #undef UNSUPPORTED
 }
 
+#ifdef EMBER_HAVE_AVX2_BUILD
+static void lut8_vbmi_run(const void *in, void *out, size_t s, size_t e, const void *pv) {
+    ember_lut8_apply_avx512(((const qact_params *)pv)->lut8, (const uint8_t *)in + s, (uint8_t *)out + s,
+                            e - s);
+}
+#endif
+
+/* Off the reference path, an 8-bit activation (each output byte a function
+ * of its input byte alone) runs as a table: the reference function is
+ * evaluated once per possible byte here, so the bytes are the reference's,
+ * and eval is a lookup (64 bytes per instruction pair with AVX-512 VBMI). */
+static void qact_fast(act_data *d, int32_t type) {
+    if (type != EMBER_TensorType_INT8 && type != EMBER_TensorType_UINT8) return;
+    const int path = ember_kernel_path();
+    if (path == EMBER_PATH_REF) return;
+    if (d->fn != lut8_run) {
+        uint8_t all[256];
+        for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+        d->fn(all, d->q->lut8, 0, 256, d->q);
+        d->fn = lut8_run;
+    }
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (ember_qgemm8_usable(path) && ember_cpu_has_avx512vbmi()) d->fn = lut8_vbmi_run;
+#endif
+}
+
 static ember_status act_prepare(ember_context *ctx, ember_node *node, const char *name,
                                 ember_ew_fn fn) {
     act_data *d = (act_data *)node->data;
@@ -405,6 +434,7 @@ static ember_status act_prepare(ember_context *ctx, ember_node *node, const char
     d->params = NULL;
     if (ember_qe_is_qtype(x->type)) {
         EMBER_CHECK(qact_prepare(ctx, node, name, x, y, d));
+        qact_fast(d, x->type);
     } else if (x->type != EMBER_TensorType_FLOAT32) {
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s does not support %s", name,
                           ember_type_name(x->type));

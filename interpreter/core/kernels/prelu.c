@@ -11,8 +11,11 @@
  */
 #include <stdint.h>
 
+#include "conv_q.h"
 #include "ember_kernel.h"
 #include "elementwise_common.h"
+#include "gemm.h"
+#include "opt/qew.h"
 #include "quant_elementwise.h"
 
 typedef struct qprelu_params {
@@ -27,6 +30,8 @@ typedef struct prelu_data {
     ember_bc_rows blk;
     size_t esz[2], oesz;
     qprelu_params q;
+    ember_qprelu_vp v;              /* the vector rows' copy (opt/qew.h) */
+    int vec;                        /* eval hands v, not q, to the rows */
 } prelu_data;
 
 #define QPRELU_ROW(NAME, T, U, LO, HI, XI, AI)                                  \
@@ -94,6 +99,60 @@ PRELU_ROW(prelu_sv, 0, i)
 PRELU_ROW(prelu_vv, i, i)
 static const ember_bc_row prelu_rows[4] = {prelu_ss, prelu_vs, prelu_sv, prelu_vv};
 
+#ifdef EMBER_HAVE_AVX2_BUILD
+/* Vector rows for 8-bit x read contiguously; alpha per element (vv) or one
+ * value along the row (vs), blocks of rows for the per-channel alpha. */
+#define QV_PRELU(ISA)                                                           \
+    static void qv_##ISA##_vs(const void *const *in, void *out, size_t n, const void *pv) { \
+        ember_qprelu_##ISA((const ember_qprelu_vp *)pv, in[0], in[1], out, n, 0); \
+    }                                                                           \
+    static void qv_##ISA##_vv(const void *const *in, void *out, size_t n, const void *pv) { \
+        ember_qprelu_##ISA((const ember_qprelu_vp *)pv, in[0], in[1], out, n, 1); \
+    }                                                                           \
+    static void qv_##ISA##_bvs(const void *const *in, const size_t *rs, void *out, size_t rows, \
+                               size_t n, const void *pv) {                      \
+        for (size_t r = 0; r < rows; r++)                                       \
+            ember_qprelu_##ISA((const ember_qprelu_vp *)pv, (const char *)in[0] + r * rs[0], \
+                               (const char *)in[1] + r * rs[1], (char *)out + r * n, n, 0); \
+    }                                                                           \
+    static void qv_##ISA##_bvv(const void *const *in, const size_t *rs, void *out, size_t rows, \
+                               size_t n, const void *pv) {                      \
+        for (size_t r = 0; r < rows; r++)                                       \
+            ember_qprelu_##ISA((const ember_qprelu_vp *)pv, (const char *)in[0] + r * rs[0], \
+                               (const char *)in[1] + r * rs[1], (char *)out + r * n, n, 1); \
+    }
+QV_PRELU(avx2)
+QV_PRELU(avx512)
+
+/* Picks the vector rows for an 8-bit PRELU whose x is contiguous along the row. */
+static void prelu_vec(prelu_data *d, int32_t type) {
+    const unsigned pat = d->bc.pattern & 3u;
+    d->vec = 0;
+    if ((type != EMBER_TensorType_INT8 && type != EMBER_TensorType_UINT8) || !(pat & 1u)) return;
+    if (d->q.s1 < -31 || d->q.s1 > 30 || d->q.s2 < -31 || d->q.s2 > 30 || d->q.m1 < 0 || d->q.m2 < 0)
+        return;
+    const int path = ember_kernel_path();
+    const int wide = ember_qgemm8_usable(path);
+    if (!wide && path < EMBER_PATH_AVX2) return;
+    d->v.u8 = type == EMBER_TensorType_UINT8;
+    d->v.in_zp = d->q.in_zp;
+    d->v.alpha_zp = d->q.alpha_zp;
+    d->v.out_zp = d->q.out_zp;
+    d->v.m1 = d->q.m1;
+    d->v.s1 = d->q.s1;
+    d->v.m2 = d->q.m2;
+    d->v.s2 = d->q.s2;
+    d->vec = 1;
+    if (pat == 3u) {
+        d->row = wide ? qv_avx512_vv : qv_avx2_vv;
+        d->blk = wide ? qv_avx512_bvv : qv_avx2_bvv;
+    } else {
+        d->row = wide ? qv_avx512_vs : qv_avx2_vs;
+        d->blk = wide ? qv_avx512_bvs : qv_avx2_bvs;
+    }
+}
+#endif
+
 static void *prelu_init(ember_context *ctx, ember_node *node) {
     return ember_alloc_persistent(ctx, sizeof(prelu_data));
 }
@@ -147,6 +206,10 @@ static ember_status prelu_prepare(ember_context *ctx, ember_node *node) {
     ember_bcast_plan(&d->bc, 2, in, nd, dims);
     d->row = (qrows ? qrows : prelu_rows)[d->bc.pattern & 3u];
     d->blk = qrows ? NULL : prelu_blks[d->bc.pattern & 3u];
+    d->vec = 0;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (qrows) prelu_vec(d, tx);
+#endif
     return EMBER_OK;
 }
 
@@ -155,7 +218,8 @@ static ember_status prelu_eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0), *a = ember_input(ctx, node, 1);
     ember_tensor *y = ember_output(ctx, node, 0);
     const void *base[2] = {x->data, a->data};
-    ember_bcast_run_rows(ctx, &d->bc, base, d->esz, y->data, d->oesz, d->row, d->blk, &d->q);
+    ember_bcast_run_rows(ctx, &d->bc, base, d->esz, y->data, d->oesz, d->row, d->blk,
+                         d->vec ? (const void *)&d->v : (const void *)&d->q);
     return EMBER_OK;
 }
 
