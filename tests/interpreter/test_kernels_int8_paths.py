@@ -202,3 +202,30 @@ def test_activation_paths(op, dtype, n):
         xin = rand_q(rng, dtype, [n])
         xin[: min(n, 256)] = np.arange(256, dtype=np.int64)[: min(n, 256)].astype(np.uint8).view(dtype)
         assert_paths_equal(b.build(), [xin])
+
+
+# ---- MAX_POOL_2D / AVERAGE_POOL_2D --------------------------------------------------------
+
+POOLS = [((1, 16, 16, 28), 2, 2, 2, "VALID"), ((1, 15, 17, 13), 3, 3, 2, "SAME"),
+         ((2, 9, 9, 70), 3, 2, 1, "SAME"), ((1, 32, 32, 16), 32, 32, 1, "VALID"),
+         ((1, 8, 8, 5), 4, 4, 3, "SAME"), ((1, 7, 7, 96), 7, 7, 1, "VALID")]
+
+
+@pytest.mark.parametrize("op", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("geom", POOLS, ids=str)
+def test_pool_paths(op, dtype, geom):
+    shape, fh, fw, stride, padding = geom
+    rng = np.random.default_rng(seed("pool", op, dtype, geom))
+    for act in ["NONE", "RELU6"]:
+        qq = q(float(10 ** rng.uniform(-2, -0.5)), rand_zp(rng, dtype))
+        b = ModelBuilder()
+        x = b.input("x", list(shape), dtype, quant=qq)
+        oh = -(-shape[1] // stride) if padding == "SAME" else (shape[1] - fh) // stride + 1
+        ow = -(-shape[2] // stride) if padding == "SAME" else (shape[2] - fw) // stride + 1
+        y = b.tensor("y", [shape[0], oh, ow, shape[3]], dtype, quant=qq)
+        b.op(op, [x], [y], options=("Pool2DOptions", {"padding": padding, "stride_w": stride, "stride_h": stride,
+                                                      "filter_width": fw, "filter_height": fh,
+                                                      "fused_activation_function": act}))
+        b.output(y)
+        assert_paths_equal(b.build(), [rand_q(rng, dtype, shape)])

@@ -408,6 +408,9 @@ static void lut8_vbmi_run(const void *in, void *out, size_t s, size_t e, const v
  * evaluated once per possible byte here, so the bytes are the reference's,
  * and eval is a lookup (64 bytes per instruction pair with AVX-512 VBMI). */
 static void qact_fast(act_data *d, int32_t type) {
+#ifdef EMBER_QEW_REF_ONLY
+    return;
+#endif
     if (type != EMBER_TensorType_INT8 && type != EMBER_TensorType_UINT8) return;
     const int path = ember_kernel_path();
     if (path == EMBER_PATH_REF) return;

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "ember_kernel.h"
+#include "gemm.h"
+#include "opt/qew.h"
 #include "quant_common.h"
 
 typedef struct pool_shape {
@@ -23,6 +25,7 @@ typedef struct pool_shape {
     int32_t stride_h, stride_w, pad_h, pad_w;
     float lo, hi;
     int32_t type, qlo, qhi;
+    int fast;                       /* 8-bit: the channel-inner loops below (off the ref path) */
 } pool_shape;
 
 /* Window rows/cols [y0,y1) x [x0,x1) of output pixel (oy, ox). */
@@ -131,6 +134,76 @@ static void pool_q(const pool_shape *s, int is_max, const void *in, void *out) {
             }
 }
 
+/* The same results for 8-bit tensors with channels innermost, so the
+ * compiler vectorises across channels: the max starts from the type's
+ * minimum instead of INT32_MIN (the clamp to [qlo, qhi], which lies inside
+ * the type, gives the same value for an empty window), and the sum is
+ * exact in int32 either way. */
+#ifndef EMBER_QEW_REF_ONLY
+#define POOL_Q8(NAME, T)                                                        \
+    static void NAME##_max(const pool_shape *s, const T *in, T *out) {          \
+        const int32_t C = s->C;                                                 \
+        const T lo = (T)s->qlo, hi = (T)s->qhi;                                 \
+        for (int32_t n = 0; n < s->N; n++)                                      \
+            for (int32_t oy = 0; oy < s->OH; oy++)                              \
+                for (int32_t ox = 0; ox < s->OW; ox++) {                        \
+                    int32_t y0, y1, x0, x1;                                     \
+                    pool_window(s, oy, ox, &y0, &y1, &x0, &x1);                 \
+                    T *restrict o = out + (((size_t)n * s->OH + oy) * s->OW + ox) * C; \
+                    for (int32_t c = 0; c < C; c++) o[c] = lo;                  \
+                    for (int32_t y = y0; y < y1; y++)                           \
+                        for (int32_t x = x0; x < x1; x++) {                     \
+                            const T *restrict p = in + (((size_t)n * s->H + y) * s->W + x) * C; \
+                            for (int32_t c = 0; c < C; c++) o[c] = p[c] > o[c] ? p[c] : o[c]; \
+                        }                                                       \
+                    for (int32_t c = 0; c < C; c++) o[c] = o[c] > hi ? hi : o[c]; \
+                }                                                               \
+    }                                                                           \
+    static void NAME##_avg(const pool_shape *s, const T *in, T *out) {          \
+        const int32_t C = s->C;                                                 \
+        for (int32_t n = 0; n < s->N; n++)                                      \
+            for (int32_t oy = 0; oy < s->OH; oy++)                              \
+                for (int32_t ox = 0; ox < s->OW; ox++) {                        \
+                    int32_t y0, y1, x0, x1;                                     \
+                    pool_window(s, oy, ox, &y0, &y1, &x0, &x1);                 \
+                    const int32_t count = (y1 - y0) * (x1 - x0);                \
+                    T *o = out + (((size_t)n * s->OH + oy) * s->OW + ox) * C;   \
+                    for (int32_t c0 = 0; c0 < C; c0 += POOL_CHUNK) {            \
+                        const int32_t cn = C - c0 < POOL_CHUNK ? C - c0 : POOL_CHUNK; \
+                        int32_t acc[POOL_CHUNK] = {0};                          \
+                        for (int32_t y = y0; y < y1; y++)                       \
+                            for (int32_t x = x0; x < x1; x++) {                 \
+                                const T *restrict p = in + (((size_t)n * s->H + y) * s->W + x) * C + c0; \
+                                for (int32_t c = 0; c < cn; c++) acc[c] += p[c]; \
+                            }                                                   \
+                        for (int32_t c = 0; c < cn; c++) {                      \
+                            int32_t a = acc[c];                                 \
+                            a = count == 0 ? 0 : a > 0 ? (a + count / 2) / count : (a - count / 2) / count; \
+                            o[c0 + c] = (T)(a < s->qlo ? s->qlo : (a > s->qhi ? s->qhi : a)); \
+                        }                                                       \
+                    }                                                           \
+                }                                                               \
+    }
+POOL_Q8(pool_i8, int8_t)
+POOL_Q8(pool_u8, uint8_t)
+
+#endif
+
+static void pool_q_run(const pool_shape *s, int is_max, const void *in, void *out) {
+#ifndef EMBER_QEW_REF_ONLY
+    if (s->fast && s->type == EMBER_TensorType_INT8) {
+        if (is_max) pool_i8_max(s, (const int8_t *)in, (int8_t *)out);
+        else pool_i8_avg(s, (const int8_t *)in, (int8_t *)out);
+    } else if (s->fast) {
+        if (is_max) pool_u8_max(s, (const uint8_t *)in, (uint8_t *)out);
+        else pool_u8_avg(s, (const uint8_t *)in, (uint8_t *)out);
+    } else
+#endif
+    {
+        pool_q(s, is_max, in, out);
+    }
+}
+
 static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
     pool_shape *s = (pool_shape *)node->data;
     EMBER_ENSURE(ctx, s != NULL, "POOL_2D: no op data");
@@ -175,6 +248,8 @@ static ember_status pool_prepare(ember_context *ctx, ember_node *node) {
                  "POOL_2D: a %dx%d window is too large for a quantized sum", (int)s->FH, (int)s->FW);
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->H, s->FH, s->stride_h, 1, &s->OH, &s->pad_h));
     EMBER_CHECK(ember_conv_geometry(ctx, pad, s->W, s->FW, s->stride_w, 1, &s->OW, &s->pad_w));
+    s->fast = (x->type == EMBER_TensorType_INT8 || x->type == EMBER_TensorType_UINT8) &&
+              ember_kernel_path() != EMBER_PATH_REF;
     const int32_t dims[4] = {s->N, s->OH, s->OW, s->C};
     return ember_tensor_resize(ctx, y, 4, dims);
 }
@@ -186,7 +261,7 @@ static void *pool_init(ember_context *ctx, ember_node *node) {
 static ember_status avg_eval(ember_context *ctx, ember_node *node) {
     const pool_shape *s = (const pool_shape *)node->data;
     if (s->type != EMBER_TensorType_FLOAT32) {
-        pool_q(s, 0, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+        pool_q_run(s, 0, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
         return EMBER_OK;
     }
     average_pool_f32((const pool_shape *)node->data,
@@ -198,7 +273,7 @@ static ember_status avg_eval(ember_context *ctx, ember_node *node) {
 static ember_status max_eval(ember_context *ctx, ember_node *node) {
     const pool_shape *s = (const pool_shape *)node->data;
     if (s->type != EMBER_TensorType_FLOAT32) {
-        pool_q(s, 1, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+        pool_q_run(s, 1, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
         return EMBER_OK;
     }
     max_pool_f32((const pool_shape *)node->data, (const float *)ember_input(ctx, node, 0)->data,

@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Micro projects that only ever run the reference loops (see gemm.h) leave
+ * the fast portable variants out too, so they cost no flash. */
+#if defined(EMBER_MICRO) && defined(EMBER_MICRO_REF_ONLY) && !defined(EMBER_FAST_KERNELS)
+#define EMBER_QEW_REF_ONLY 1
+#endif
+
 /* Quantised ADD/SUB/MUL on 8-bit tensors:
  *   ADD/SUB: t_k = MBQM((x_k + off_k) << left_shift, m_k, -r_k) (k = 1, 2),
  *            raw = t_1 +/- t_2;
