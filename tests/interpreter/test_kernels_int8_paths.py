@@ -229,3 +229,51 @@ def test_pool_paths(op, dtype, geom):
                                                       "fused_activation_function": act}))
         b.output(y)
         assert_paths_equal(b.build(), [rand_q(rng, dtype, shape)])
+
+
+# ---- QUANTIZE ----------------------------------------------------------------------------
+
+def special_floats(rng, n, scale):
+    """Values on and next to rounding ties, huge, infinite and NaN, and ordinary ones."""
+    k = rng.integers(-300, 300, n).astype(np.float32)
+    v = np.concatenate([
+        (k + 0.5) * np.float32(scale), (k - 0.5) * np.float32(scale),
+        np.nextafter((k + 0.5) * np.float32(scale), np.float32(0)),
+        rng.normal(0, 200 * scale, n), [np.inf, -np.inf, np.nan, 3e38, -3e38, 0.0, -0.0, 1e-30]]).astype(np.float32)
+    return v[rng.permutation(v.size)]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("n", [5, 16, 77, 1000])
+def test_quantize_float_paths(dtype, n):
+    rng = np.random.default_rng(seed("quantize", dtype, n))
+    for trial in range(3):
+        scale = float(10 ** rng.uniform(-3, 0))
+        x = special_floats(rng, n, scale)
+        b = ModelBuilder()
+        xi = b.input("x", [x.size], "float32")
+        y = b.tensor("y", [x.size], dtype, quant=q(scale, rand_zp(rng, dtype)))
+        b.op("QUANTIZE", [xi], [y])
+        b.output(y)
+        m = b.build()
+        want = assert_paths_equal(m, [x])
+        # LiteRT converts out-of-int32-range quotients (inf, NaN, 3e38) undefined-ly;
+        # Ember clamps them (NaN to the low end): compare the rest
+        ok = np.abs(x.astype(np.float64) / scale) < 2.0 ** 31
+        np.testing.assert_array_equal(want[0][ok], litert_ref(m, [x])[0][ok])
+
+
+@pytest.mark.parametrize("src,dst", [("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("uint8", "uint8")])
+def test_requantize_paths(src, dst):
+    rng = np.random.default_rng(seed("requant", src, dst))
+    for trial in range(4):
+        si = float(10 ** rng.uniform(-3, 0))
+        so = float(si * 10 ** rng.uniform(-1.5, 1.5))
+        b = ModelBuilder()
+        x = b.input("x", [300], src, quant=q(si, rand_zp(rng, src)))
+        y = b.tensor("y", [300], dst, quant=q(so, rand_zp(rng, dst)))
+        b.op("QUANTIZE", [x], [y])
+        b.output(y)
+        xin = rand_q(rng, src, [300])
+        xin[:256] = np.arange(256).astype(np.uint8).view(src)
+        assert_paths_equal(b.build(), [xin])

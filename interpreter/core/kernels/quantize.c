@@ -12,7 +12,10 @@
  */
 #include <math.h>
 
+#include "conv_q.h"
 #include "ember_kernel.h"
+#include "gemm.h"
+#include "opt/qew.h"
 #include "quant_common.h"
 
 typedef struct quant_data {
@@ -20,6 +23,9 @@ typedef struct quant_data {
     int shift;
     int32_t in_zp, out_zp;
     int32_t lo, hi;
+    int path;                       /* ember_kernel_path() at prepare */
+    int lut;                        /* 8-bit -> 8-bit through table[] (off the ref path) */
+    uint8_t table[256];
 } quant_data;
 
 /* ---- maths -------------------------------------------------------------- */
@@ -77,6 +83,19 @@ static void requantize(const void *x, int32_t in_type, size_t n, const quant_dat
         default: ((int32_t *)y)[i] = c; break;
         }
     }
+}
+
+/* Off the reference path an 8-bit requantisation is a table of the
+ * reference function's 256 results (so the same bytes), applied 64 at a
+ * time with AVX-512 VBMI where allowed. */
+static void lut_apply(const quant_data *d, const uint8_t *x, uint8_t *y, size_t n) {
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (ember_qgemm8_usable(d->path) && ember_cpu_has_avx512vbmi()) {
+        ember_lut8_apply_avx512(d->table, x, y, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) y[i] = d->table[x[i]];
 }
 
 /* ---- glue --------------------------------------------------------------- */
@@ -137,6 +156,16 @@ static ember_status prepare(ember_context *ctx, ember_node *node) {
         ember_quantize_multiplier(eff, &d->multiplier, &d->shift);
         EMBER_ENSURE(ctx, d->shift <= 30, "QUANTIZE: scale ratio %g too large", eff);
     }
+    d->path = ember_kernel_path();
+    d->lut = 0;
+#ifndef EMBER_QEW_REF_ONLY
+    if ((it == EMBER_TensorType_INT8 || it == EMBER_TensorType_UINT8) && d->path != EMBER_PATH_REF) {
+        uint8_t all[256];
+        for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+        requantize(all, it, 256, d, d->table, ot);
+        d->lut = 1;
+    }
+#endif
     return ember_tensor_resize(ctx, y, x->ndim, x->dims);
 }
 
@@ -145,6 +174,10 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0);
     ember_tensor *y = ember_output(ctx, node, 0);
     size_t n = ember_num_elements(x);
+    if (d->lut) {
+        lut_apply(d, (const uint8_t *)x->data, (uint8_t *)y->data, n);
+        return EMBER_OK;
+    }
     if (x->type != EMBER_TensorType_FLOAT32) {
         requantize(x->data, x->type, n, d, y->data, y->type);
         return EMBER_OK;
@@ -165,6 +198,13 @@ static ember_status eval(ember_context *ctx, ember_node *node) {
     }
     float s = y->q.scale[0];
     int32_t z = (int32_t)y->q.zero_point[0];
+#ifdef EMBER_HAVE_AVX2_BUILD
+    if (d->path >= EMBER_PATH_AVX2 && y->type != EMBER_TensorType_INT16) {
+        ember_quantize_f32_avx2((const float *)x->data, n, s, z, d->lo, d->hi,
+                                y->type == EMBER_TensorType_UINT8, y->data);
+        return EMBER_OK;
+    }
+#endif
     switch (y->type) {
     case EMBER_TensorType_INT8: quant_f32_i8(x->data, n, s, z, d->lo, d->hi, y->data); break;
     case EMBER_TensorType_UINT8: quant_f32_u8(x->data, n, s, z, d->lo, d->hi, y->data); break;
