@@ -185,7 +185,7 @@ static void conv_rows_task(void *varg, int task, int n_tasks) {
     float *col = t->col + t->col_per_task * (size_t)task;
     ember_gemm_blockfn blk = ember_gemm_block_generic;
 #ifdef EMBER_HAVE_AVX2_BUILD
-    if (d->path == EMBER_PATH_AVX2) blk = ember_gemm_block_avx2;
+    if (d->path == EMBER_PATH_AVX2) blk = ember_gemm_block_x86();
 #endif
     const int64_t r0 = (int64_t)t->rows * task / n_tasks, r1 = (int64_t)t->rows * (task + 1) / n_tasks;
     for (int64_t r = r0; r < r1; r++) {

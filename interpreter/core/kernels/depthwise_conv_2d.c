@@ -226,7 +226,8 @@ static void dw_border(const dw_data *d, const ember_dw_row *p, const float *img,
     }
 #ifdef EMBER_HAVE_AVX2_BUILD
     if (d->path == EMBER_PATH_AVX2) {
-        ember_dw_pixel_avx2(p, taps, o);
+        if (p->avx512) ember_dw_pixel_avx512(p, taps, o);
+        else ember_dw_pixel_avx2(p, taps, o);
         return;
     }
 #endif
@@ -248,6 +249,10 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
     p.wpack = t->wpack;
     p.bias = t->bias;
     p.lo = s->lo; p.hi = s->hi;
+    p.avx512 = 0;
+#ifdef EMBER_HAVE_AVX2_BUILD
+    p.avx512 = d->path == EMBER_PATH_AVX2 && ember_f32_avx512();
+#endif
     for (int64_t r = r0; r < r1; r++) {
         const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
         const float *img = t->in + (size_t)n * s->H * s->W * s->C;
@@ -260,7 +265,9 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
             dw_border(d, &p, img, orow + (size_t)ox * s->C, oy, ox);
         if (d->ox_lo < d->ox_hi) {
 #ifdef EMBER_HAVE_AVX2_BUILD
-            if (d->path == EMBER_PATH_AVX2)
+            if (d->path == EMBER_PATH_AVX2 && p.avx512)
+                ember_dw_row_avx512(&p, orow, d->ox_lo, d->ox_hi);
+            else if (d->path == EMBER_PATH_AVX2)
                 ember_dw_row_avx2(&p, orow, d->ox_lo, d->ox_hi);
             else
 #endif

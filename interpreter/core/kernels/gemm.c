@@ -33,13 +33,30 @@ int ember_kernel_path(void) {
         else if (strcmp(env, "generic") == 0) want = EMBER_PATH_GENERIC;
         else if (strcmp(env, "avx2") == 0) want = EMBER_PATH_AVX2;
         /* "vnni" (or unset): the best path, plus the int8 VNNI kernels
-         * (conv_q.h) where the CPU has them; "avx2" keeps int8 to pmaddwd */
+         * (conv_q.h) where the CPU has them; "avx2" keeps int8 to pmaddwd.
+         * "avx512": the best path with the float AVX-512 kernels
+         * (ember_f32_avx512) and int8 on pmaddwd. */
         if (want < best) best = want;
     }
 #endif
     return best;
 #endif
 }
+
+#ifdef EMBER_HAVE_AVX2_BUILD
+int ember_f32_avx512(void) {
+    if (!ember_cpu_has_avx512f()) return 0;
+#ifdef EMBER_HOST
+    const char *env = getenv("EMBER_KERNEL_PATH");
+    if (env && strcmp(env, "avx2") == 0) return 0;
+#endif
+    return 1;
+}
+
+ember_gemm_blockfn ember_gemm_block_x86(void) {
+    return ember_f32_avx512() ? ember_gemm_block_avx512 : ember_gemm_block_avx2;
+}
+#endif
 
 size_t ember_gemm_packed_floats(int32_t K, int32_t N) {
     size_t panels = (size_t)ember_ceil_div(N, EMBER_GEMM_NR);
@@ -92,7 +109,7 @@ void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
     const int32_t K = B->K, N = B->N;
     ember_gemm_blockfn blk = ember_gemm_block_generic;
 #ifdef EMBER_HAVE_AVX2_BUILD
-    if (job->path == EMBER_PATH_AVX2) blk = ember_gemm_block_avx2;
+    if (job->path == EMBER_PATH_AVX2) blk = ember_gemm_block_x86();
 #endif
     const int32_t mc_max = ember_gemm_mc(K);
     for (int32_t m0 = m_begin; m0 < m_end; m0 += mc_max) {

@@ -15,10 +15,16 @@
  * Three code paths, chosen per node in prepare (ember_kernel_path):
  *   EMBER_PATH_REF     plain loops in each kernel file (the oracle),
  *   EMBER_PATH_GENERIC the blocked GEMM below, portable C,
- *   EMBER_PATH_AVX2    the same blocked GEMM compiled for AVX2+FMA
- *                      (kernels/opt/, x86-64 with runtime CPU check).
- * On the host, the environment variable EMBER_KERNEL_PATH=ref|generic|avx2
- * (read in prepare) caps the path; default is the best available.
+ *   EMBER_PATH_AVX2    x86-64 vector kernels (kernels/opt/, runtime CPU
+ *                      check): the blocked GEMM and depthwise rows compiled
+ *                      for AVX2+FMA, or their AVX-512F versions where the
+ *                      CPU has it (ember_gemm_block_x86, ember_dw_row.avx512).
+ * On the host, the environment variable EMBER_KERNEL_PATH=ref|generic|avx2|
+ * avx512 (read in prepare) caps the path; default is the best available.
+ * avx512 (and vnni, unset) keep EMBER_PATH_AVX2 as the path value, so code
+ * testing `path == EMBER_PATH_AVX2` still means "x86 vector kernels"; the
+ * float engines then pick their AVX-512 kernels unless EMBER_KERNEL_PATH is
+ * avx2 (read when a task starts: see ember_f32_avx512).
  * Microcontroller builds (no EMBER_HOST) use the reference loops unless
  * compiled with EMBER_FAST_KERNELS (packing duplicates weights in RAM).
  */
@@ -127,6 +133,8 @@ typedef struct ember_dw_row {
                                      KH*KW taps of 16 weights (full blocks only) */
     const float *bias;            /* C (zeros if absent) */
     float lo, hi;
+    int avx512;                   /* EMBER_PATH_AVX2: use the AVX-512 kernels
+                                     (ember_f32_avx512, read once per task) */
 } ember_dw_row;
 void ember_dw_row_generic(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
 /* One pixel through per-tap input pointers (zeros for out-of-bounds taps). */
@@ -145,6 +153,23 @@ void ember_gemm_block_avx2(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32
 void ember_dw_row_avx2(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
 void ember_dw_pixel_avx2(const ember_dw_row *p, const float *const *taps, float *o);
 int ember_cpu_has_avx2_fma(void);
+
+/* AVX-512F versions (opt/gemm_avx512.c, opt/dw_f32_avx512.c): same
+ * signatures, same packed layouts, and the same summation order per output
+ * element as the AVX2 ones (identical results). */
+void ember_gemm_block_avx512(int32_t mc, int32_t kc, int32_t p0, int32_t p1, int32_t N,
+                             const float *a, ptrdiff_t lda, const float *b,
+                             size_t panel_stride, const float *bias, float *c, ptrdiff_t ldc,
+                             int init, int last, float lo, float hi);
+void ember_dw_row_avx512(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1);
+void ember_dw_pixel_avx512(const ember_dw_row *p, const float *const *taps, float *o);
+int ember_cpu_has_avx512f(void);
+/* Within EMBER_PATH_AVX2: 1 when the float kernels should be the AVX-512
+ * ones (CPU has AVX-512F and EMBER_KERNEL_PATH is not avx2). Reads the
+ * environment (~20 ns): call it once per task, not per pixel. */
+int ember_f32_avx512(void);
+/* The EMBER_PATH_AVX2 GEMM block to use now (AVX-512 or AVX2). */
+ember_gemm_blockfn ember_gemm_block_x86(void);
 #endif
 
 /* Persistent buffer kept across re-prepares (after an input resize):
