@@ -32,24 +32,50 @@ static ember_status bad(loader *L, const char *fmt, ...) {
 
 static void *zalloc(size_t n, size_t size) { return ember_pl_calloc(n ? n : 1, size ? size : 1); }
 
+/* Records a block the model owns (freed with it); returns it, or NULL (and
+ * frees it) when even the record cannot be grown. */
+static void *own(loader *L, void *p) {
+    ember_model *m = L->m;
+    if (!p) return NULL;
+    void **grown = ember_pl_realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *grown);
+    if (!grown) { ember_pl_free(p); return NULL; }
+    m->owned = grown;
+    m->owned[m->n_owned++] = p;
+    return p;
+}
+
+/* The elements of a verified vector of `width`-byte scalars as a native
+ * array, when the file's bytes already are one (little-endian host, element
+ * aligned); NULL otherwise, and the caller copies. */
+static const void *in_place(const fb_vec *v, uint32_t width) {
+    if (!EMBER_FB_IN_PLACE || !v->len) return NULL;
+    const uint8_t *p = v->buf + v->pos;
+    return ((uintptr_t)p % width == 0) ? (const void *)p : NULL;
+}
+
 /* Reads an int vector into a fresh int32 array, checking each value is in
  * [lo, hi). Returns NULL and sets *st when out of memory or out of range. */
-static int32_t *read_indices(loader *L, const ember_fb_table *t, int field, int32_t *count,
-                             int32_t lo, int32_t hi, const char *what, ember_status *st) {
+/* Checks an int vector's values are in [lo, hi) and returns them as int32s:
+ * the file's own bytes where possible (no copy), else an owned copy. An empty
+ * vector gives NULL with *count 0. Sets *st when out of memory or range. */
+static const int32_t *read_indices(loader *L, const ember_fb_table *t, int field, int32_t *count,
+                                   int32_t lo, int32_t hi, const char *what, ember_status *st) {
     fb_vec v = fb_vector(t, field, 4);
     *count = (int32_t)v.len;
     if (v.len > INT32_MAX / 4) { *st = bad(L, "%s: too many entries", what); return NULL; }
-    int32_t *out = zalloc(v.len, sizeof *out);
-    if (!out) { *st = EMBER_ERR_NOMEM; return NULL; }
     for (uint32_t i = 0; i < v.len; i++) {
         int32_t x = (int32_t)fb_vec_int(&v, i, 4, 1);
         if (x < lo || x >= hi) {
             *st = bad(L, "%s[%u] = %d is out of range [%d, %d)", what, i, (int)x, (int)lo, (int)hi);
-            ember_pl_free(out);
             return NULL;
         }
-        out[i] = x;
     }
+    if (!v.len) return NULL;
+    const int32_t *direct = in_place(&v, 4);
+    if (direct) return direct;
+    int32_t *out = own(L, zalloc(v.len, sizeof *out));
+    if (!out) { *st = EMBER_ERR_NOMEM; return NULL; }
+    for (uint32_t i = 0; i < v.len; i++) out[i] = (int32_t)fb_vec_int(&v, i, 4, 1);
     return out;
 }
 
@@ -101,19 +127,30 @@ static ember_status load_quant(loader *L, ember_tensor_def *td, const ember_fb_t
             return bad(L, "tensor '%s': %u scales for dimension %lld of size %d", tname, sc.len,
                        (long long)qd, (int)td->dims[qd]);
     }
-    float *s = zalloc(sc.len, sizeof *s);
-    int64_t *z = zalloc(sc.len, sizeof *z);
-    if (!s || !z) { ember_pl_free(s); ember_pl_free(z); return EMBER_ERR_NOMEM; }
     for (uint32_t i = 0; i < sc.len; i++) {
-        s[i] = fb_vec_f32(&sc, i);
-        z[i] = zp.len ? fb_vec_int(&zp, i, 8, 1) : 0;
-        if (!(s[i] >= 0.0f) || s[i] > 3.0e38f)      /* also rejects NaN */
-            { ember_pl_free(s); ember_pl_free(z); return bad(L, "tensor '%s': scale[%u] is not a finite non-negative number", tname, i); }
-        if (z[i] < INT32_MIN || z[i] > INT32_MAX) {   /* TFLite keeps zero points as int32 */
-            long long zi = (long long)z[i];
-            ember_pl_free(s); ember_pl_free(z);
-            return bad(L, "tensor '%s': zero_point[%u] = %lld is out of int32 range", tname, i, zi);
-        }
+        float s = fb_vec_f32(&sc, i);
+        int64_t z = zp.len ? fb_vec_int(&zp, i, 8, 1) : 0;
+        if (!(s >= 0.0f) || s > 3.0e38f)      /* also rejects NaN */
+            return bad(L, "tensor '%s': scale[%u] is not a finite non-negative number", tname, i);
+        if (z < INT32_MIN || z > INT32_MAX)   /* TFLite keeps zero points as int32 */
+            return bad(L, "tensor '%s': zero_point[%u] = %lld is out of int32 range", tname, i,
+                       (long long)z);
+    }
+    /* Per-channel parameters are the bulk of a quantised model's description
+     * (12 bytes a channel): read them where they lie in the file. */
+    const float *s = in_place(&sc, 4);
+    const int64_t *z = zp.len ? in_place(&zp, 8) : NULL;
+    if (!s) {
+        float *copy = own(L, zalloc(sc.len, sizeof *copy));
+        if (!copy) return EMBER_ERR_NOMEM;
+        for (uint32_t i = 0; i < sc.len; i++) copy[i] = fb_vec_f32(&sc, i);
+        s = copy;
+    }
+    if (!z) {   /* absent (all zero) or not readable in place */
+        int64_t *copy = own(L, zalloc(sc.len, sizeof *copy));
+        if (!copy) return EMBER_ERR_NOMEM;
+        for (uint32_t i = 0; i < sc.len; i++) copy[i] = zp.len ? fb_vec_int(&zp, i, 8, 1) : 0;
+        z = copy;
     }
     td->q.count = (int32_t)sc.len;
     td->q.scale = s;
@@ -123,14 +160,10 @@ static ember_status load_quant(loader *L, ember_tensor_def *td, const ember_fb_t
 }
 
 static ember_status keep_aligned_copy(loader *L, ember_tensor_def *td) {
-    ember_model *m = L->m;
-    void **grown = ember_pl_realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *grown);
-    if (!grown) return EMBER_ERR_NOMEM;
-    m->owned = grown;
     void *copy = NULL;
     if (ember_pl_aligned(&copy, 16, td->data_size ? td->data_size : 1) != 0) return EMBER_ERR_NOMEM;
+    if (!own(L, copy)) return EMBER_ERR_NOMEM;
     memcpy(copy, td->data, td->data_size);
-    m->owned[m->n_owned++] = copy;
     td->data = copy;
     return EMBER_OK;
 }
@@ -141,13 +174,22 @@ static ember_status load_tensor(loader *L, ember_tensor_def *td, const ember_fb_
     td->table = *t;
     td->name = fb_string(t, EMBER_Tensor_name, &nlen);
     if (!td->name) td->name = "";
-    td->type = (int32_t)fb_int(t, EMBER_Tensor_type, 1, 1, 0);
+    td->type = (int8_t)fb_int(t, EMBER_Tensor_type, 1, 1, 0);
     td->is_variable = (uint8_t)(fb_int(t, EMBER_Tensor_is_variable, 1, 0, 0) != 0);
     fb_vec shape = fb_vector(t, EMBER_Tensor_shape, 4);
     if (shape.len > EMBER_MAX_DIMS)
         return bad(L, "tensor %d '%s' has %u dimensions (at most %d)", (int)index, td->name,
                    shape.len, EMBER_MAX_DIMS);
-    td->ndim = (int32_t)shape.len;
+    td->ndim = (uint8_t)shape.len;
+#ifdef EMBER_MICRO
+    td->dims = in_place(&shape, 4);
+    if (!td->dims && shape.len) {
+        int32_t *copy = own(L, zalloc(shape.len, sizeof *copy));
+        if (!copy) return EMBER_ERR_NOMEM;
+        for (uint32_t i = 0; i < shape.len; i++) copy[i] = (int32_t)fb_vec_int(&shape, i, 4, 1);
+        td->dims = copy;
+    }
+#endif
     uint64_t count = 1;
     int too_big = 0, has_zero = 0;
     for (uint32_t i = 0; i < shape.len; i++) {
@@ -155,7 +197,9 @@ static ember_status load_tensor(loader *L, ember_tensor_def *td, const ember_fb_
         if (d < 0)
             return bad(L, "tensor %d '%s' has negative dimension %lld", (int)index, td->name,
                        (long long)d);
+#ifndef EMBER_MICRO
         td->dims[i] = (int32_t)d;
+#endif
         /* checked before multiplying: count <= 2^40 times d < 2^31 can wrap a
          * uint64 (e.g. [2^20, 2^20, 2^24] -> 0). A zero anywhere: empty. */
         if (d == 0) has_zero = 1;
@@ -170,8 +214,10 @@ static ember_status load_tensor(loader *L, ember_tensor_def *td, const ember_fb_
         if (sig.len != shape.len)
             return bad(L, "tensor %d '%s': shape_signature rank %u != shape rank %u", (int)index,
                        td->name, sig.len, shape.len);
+#ifndef EMBER_MICRO     /* only the host's API reports it */
         td->has_signature = 1;
         for (uint32_t i = 0; i < sig.len; i++) td->dims_signature[i] = (int32_t)fb_vec_int(&sig, i, 4, 1);
+#endif
     }
     ember_fb_table qt = fb_table(t, EMBER_Tensor_quantization);
     if (qt.pos) EMBER_CHECK(load_quant(L, td, &qt, td->name));
@@ -467,18 +513,7 @@ void ember_model_free(ember_model *m) {
     if (!m) return;
     for (int32_t s = 0; m->subgraphs && s < m->n_subgraphs; s++) {
         ember_subgraph_def *sg = &m->subgraphs[s];
-        for (int32_t t = 0; sg->tensors && t < sg->n_tensors; t++) {
-            ember_pl_free((void *)sg->tensors[t].q.scale);
-            ember_pl_free((void *)sg->tensors[t].q.zero_point);
-        }
-        for (int32_t o = 0; sg->ops && o < sg->n_ops; o++) {
-            ember_pl_free(sg->ops[o].inputs);
-            ember_pl_free(sg->ops[o].outputs);
-            ember_pl_free(sg->ops[o].intermediates);
-        }
         ember_pl_free(sg->tensors);
-        ember_pl_free(sg->inputs);
-        ember_pl_free(sg->outputs);
         ember_pl_free(sg->ops);
     }
     for (int32_t i = 0; m->signatures && i < m->n_signatures; i++) {

@@ -292,6 +292,13 @@ static void free_dynamic(ember_tensor *t) {
     if (t->mem == EMBER_MEM_DYNAMIC || t->mem == EMBER_MEM_ARENA) t->data = NULL;
 }
 
+/* The model's shape of a tensor (a device build's description holds only
+ * ndim entries, read in place from the file). */
+static void set_def_shape(ember_tensor *t, const ember_tensor_def *td) {
+    t->ndim = td->ndim;
+    for (int d = 0; d < EMBER_MAX_DIMS; d++) t->dims[d] = d < td->ndim ? td->dims[d] : 0;
+}
+
 static ember_status context_init(ember_interp *it, ember_context *ctx, int32_t index) {
     const ember_subgraph_def *def = &it->model->subgraphs[index];
     ctx->interp = it;
@@ -317,7 +324,7 @@ static ember_status context_init(ember_interp *it, ember_context *ctx, int32_t i
         ember_tensor *t = &ctx->tensors[i];
         t->type = td->type;
         t->ndim = td->ndim;
-        memcpy(t->dims, td->dims, sizeof t->dims);
+        set_def_shape(t, td);
         t->q = td->q;
         t->name = td->name;
         t->is_variable = td->is_variable;
@@ -585,8 +592,7 @@ ember_status ember_subgraph_prepare(ember_context *ctx) {
         }
         free_dynamic(t);
         t->mem = EMBER_MEM_NONE;
-        t->ndim = td->ndim;
-        memcpy(t->dims, td->dims, sizeof t->dims);
+        set_def_shape(t, td);
         t->bytes = ember_num_elements(t) * ember_type_size(t->type);
     }
     for (int32_t i = 0; i < ctx->n_nodes; i++) {

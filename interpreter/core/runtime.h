@@ -13,6 +13,20 @@ ember_threadpool *ember_threadpool_create(int n_threads);
 void ember_threadpool_destroy(ember_threadpool *p);
 void ember_threadpool_run(ember_threadpool *p, int n_tasks, ember_task_fn fn, void *arg);
 
+/* Room for the last error message. A device build keeps it short: the
+ * interpreter's memory comes out of the application's arena, and its
+ * messages are copied into ember_micro's own buffer anyway; a release build
+ * (--strip-errors) formats none. -DEMBER_ERROR_BYTES=N overrides. */
+#ifndef EMBER_ERROR_BYTES
+#if defined(EMBER_MICRO) && defined(EMBER_STRIP_ERROR_STRINGS)
+#define EMBER_ERROR_BYTES 4
+#elif defined(EMBER_MICRO)
+#define EMBER_ERROR_BYTES 200
+#else
+#define EMBER_ERROR_BYTES 1024
+#endif
+#endif
+
 typedef struct ember_persistent {
     struct ember_persistent *next;
 } ember_persistent;
@@ -68,7 +82,7 @@ struct ember_interp {
     int profiling;
     uint64_t *node_ns;                 /* per node of subgraph 0 when profiling */
     void *user_data;                   /* owner's handle (the Python binding's) */
-    char error[1024];
+    char error[EMBER_ERROR_BYTES];
 };
 
 #endif

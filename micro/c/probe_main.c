@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
             ember_tensor *x = &c->tensors[t];
             printf("%s{\"index\": %d, \"mem\": %d, \"bytes\": %zu, \"offset\": %lld, \"ndim\": %d, \"dims\": [",
                    first ? "" : ", ", (int)t, (int)x->mem, x->bytes,
-                   x->mem == EMBER_MEM_ARENA ? (long long)c->offsets[t] : -1LL, (int)x->ndim);
+                   x->mem == EMBER_MEM_ARENA ? (long long)((uint8_t *)x->data - c->arena) : -1LL, (int)x->ndim);
             for (int d = 0; d < x->ndim; d++) printf("%s%d", d ? ", " : "", (int)x->dims[d]);
             printf("]}");
             first = 0;
