@@ -43,7 +43,11 @@ def kernel_files():
 
 
 def kernel_headers():
-    return sorted(p.name for p in KERNELS.iterdir() if p.suffix in (".h", ".inc"))
+    """Kernel headers, relative to kernels/: opt/ headers too, since reference kernels may
+    include the plain-struct ones (opt/qew.h); the opt/ .c files are never copied."""
+    top = [p.name for p in KERNELS.iterdir() if p.suffix in (".h", ".inc")]
+    opt = [f"opt/{p.name}" for p in (KERNELS / "opt").glob("*.h")]
+    return sorted(top + opt)
 
 
 def sources_for(ops):
