@@ -100,12 +100,11 @@ def fc_model(rng, dtype, batch, K, O, *, per_channel=False, act="NONE", bias=Tru
     return b.build(), [qdata(rng, in_shape, dtype)]
 
 
-@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+# uint8 (legacy) files have no per-channel weights: that pair is not a case.
+@pytest.mark.parametrize("dtype,per_channel", [("int8", False), ("int8", True), ("uint8", False),
+                                               ("int16", False), ("int16", True)])
 @pytest.mark.parametrize("batch,K,O", [(1, 8, 4), (3, 37, 19), (40, 64, 33), (2, 1, 1)])
-@pytest.mark.parametrize("per_channel", [False, True])
 def test_fc(dtype, batch, K, O, per_channel):
-    if per_channel and dtype == "uint8":
-        pytest.skip("uint8 has no per-channel weights")
     rng = np.random.default_rng(batch * 100 + K + O)
     m, ins = fc_model(rng, dtype, batch, K, O, per_channel=per_channel, w_zp=7 if dtype == "uint8" else 0)
     check_fc(m, ins, dtype)
