@@ -277,3 +277,28 @@ def test_requantize_paths(src, dst):
         xin = rand_q(rng, src, [300])
         xin[:256] = np.arange(256).astype(np.uint8).view(src)
         assert_paths_equal(b.build(), [xin])
+
+
+# ---- RESIZE_BILINEAR ---------------------------------------------------------------------
+
+RESIZES = [((1, 16, 16, 128), (32, 32)), ((1, 5, 7, 13), (11, 3)), ((2, 4, 4, 24), (9, 15)),
+           ((1, 3, 3, 8), (1, 1)), ((1, 6, 6, 17), (6, 6))]
+
+
+@pytest.mark.parametrize("geom", RESIZES, ids=str)
+@pytest.mark.parametrize("mode", ["plain", "align_corners", "half_pixel_centers"])
+def test_resize_bilinear_int8_paths(geom, mode):
+    shape, size = geom
+    rng = np.random.default_rng(seed("resize", geom, mode))
+    qq = q(0.05, int(rng.integers(-10, 10)))
+    b = ModelBuilder()
+    x = b.input("x", list(shape), "int8", quant=qq)
+    s = b.const("size", np.array(size, np.int32))
+    y = b.tensor("y", [shape[0], *size, shape[3]], "int8", quant=qq)
+    b.op("RESIZE_BILINEAR", [x, s], [y], options=("ResizeBilinearOptions", {
+        "align_corners": mode == "align_corners", "half_pixel_centers": mode == "half_pixel_centers"}))
+    b.output(y)
+    xs = [rand_q(rng, "int8", shape)]
+    m = b.build()
+    want = assert_paths_equal(m, xs, threads=2)
+    np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])

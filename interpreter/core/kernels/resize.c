@@ -19,6 +19,8 @@
  * stack, and rows are spread over the thread pool. */
 #include <math.h>
 
+#include "gemm.h"
+#include "opt/qew.h"
 #include "shape_common.h"
 
 #define RS_CHUNK 256
@@ -52,6 +54,7 @@ typedef struct rs_job {
     float sy, sx;
     int32_t sy10, sx10;         /* integer bilinear: scales in 1/1024 */
     int align, half;
+    int path;                   /* ember_kernel_path() at prepare */
     size_t es;
 } rs_job;
 
@@ -134,6 +137,7 @@ static void bilinear_coord10(int32_t v, int32_t scale10, int half, int32_t in, i
                 const T *row0 = in + ((size_t)b * j->ih + y0) * j->iw * C;      \
                 const T *row1 = in + ((size_t)b * j->ih + y1) * j->iw * C;      \
                 T *o = out + ((size_t)r * j->ow + xs) * C;                      \
+                if (FAST_ROW(j, row0, row1, x0, x1, wx, wy, xe - xs, o)) continue; \
                 for (int32_t x = xs; x < xe; x++, o += C) {                     \
                     const int k = x - xs;                                       \
                     const int64_t dx = wx[k];                                   \
@@ -151,8 +155,20 @@ static void bilinear_coord10(int32_t v, int32_t scale10, int half, int32_t in, i
             }                                                                   \
         }                                                                       \
     }
+/* The int8 rows through the AVX2 kernel when the path allows it. */
+#ifdef EMBER_HAVE_AVX2_BUILD
+#define FAST_ROW_I8(j, r0, r1, x0, x1, wx, wy, n, o)                            \
+    ((j)->path >= EMBER_PATH_AVX2 &&                                            \
+     (ember_bilinear_i8_row_avx2(r0, r1, x0, x1, wx, (int32_t)(wy), n, (j)->c, o), 1))
+#else
+#define FAST_ROW_I8(j, r0, r1, x0, x1, wx, wy, n, o) 0
+#endif
+#define FAST_ROW FAST_ROW_I8
 RESIZE_BILINEAR_INT(resize_bilinear_i8, int8_t)
+#undef FAST_ROW
+#define FAST_ROW(j, r0, r1, x0, x1, wx, wy, n, o) 0
 RESIZE_BILINEAR_INT(resize_bilinear_i16, int16_t)
+#undef FAST_ROW
 
 /* Each product is rounded to float on its own (no FMA), as TFLite's
  * reference computes the uint8 sum. */
@@ -326,6 +342,7 @@ static ember_status rs_eval(ember_context *ctx, ember_node *node, int bilinear) 
     j.sy10 = rs_scale10(j.ih, j.oh, j.align);
     j.sx10 = rs_scale10(j.iw, j.ow, j.align);
     j.es = ember_type_size(x->type);
+    j.path = node->data ? *(const int *)node->data : EMBER_PATH_REF;
     /* Split rows over threads only when there is enough work. */
     int64_t work = (int64_t)ember_num_elements(y);
     int nt = ember_num_threads(ctx);
@@ -346,12 +363,19 @@ static ember_status rs_eval(ember_context *ctx, ember_node *node, int bilinear) 
     return EMBER_OK;
 }
 
-static ember_status prepare_bl(ember_context *c, ember_node *n) { return rs_prepare(c, n, 1); }
+/* Node data: the kernel path, chosen in prepare (getenv stays out of eval). */
+static void *init_bl(ember_context *ctx, ember_node *node) {
+    return ember_alloc_persistent(ctx, sizeof(int));
+}
+static ember_status prepare_bl(ember_context *c, ember_node *n) {
+    if (n->data) *(int *)n->data = ember_kernel_path();
+    return rs_prepare(c, n, 1);
+}
 static ember_status eval_bl(ember_context *c, ember_node *n) { return rs_eval(c, n, 1); }
 static ember_status prepare_nn(ember_context *c, ember_node *n) { return rs_prepare(c, n, 0); }
 static ember_status eval_nn(ember_context *c, ember_node *n) { return rs_eval(c, n, 0); }
 
-const ember_kernel ember_kernel_RESIZE_BILINEAR = { "RESIZE_BILINEAR", NULL, NULL, prepare_bl,
+const ember_kernel ember_kernel_RESIZE_BILINEAR = { "RESIZE_BILINEAR", init_bl, NULL, prepare_bl,
                                                     eval_bl };
 const ember_kernel ember_kernel_RESIZE_NEAREST_NEIGHBOR = { "RESIZE_NEAREST_NEIGHBOR", NULL, NULL,
                                                             prepare_nn, eval_nn };

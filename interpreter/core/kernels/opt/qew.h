@@ -65,6 +65,11 @@ void ember_qprelu_avx512(const ember_qprelu_vp *p, const void *x, const void *al
 /* out[i] = lut[in[i]] on bytes (AVX-512 VBMI: 64 at a time). */
 void ember_lut8_apply_avx512(const uint8_t *lut, const uint8_t *in, uint8_t *out, size_t n);
 int ember_cpu_has_avx512vbmi(void);
+/* RESIZE_BILINEAR int8: n output pixels of one row from input rows row0/row1
+ * (TFLite's 10-bit weights wx[k] per pixel and wy for the row). */
+void ember_bilinear_i8_row_avx2(const int8_t *row0, const int8_t *row1, const int32_t *x0,
+                                const int32_t *x1, const int32_t *wx, int32_t wy, int32_t n,
+                                int32_t C, int8_t *out);
 /* QUANTIZE float32 -> int8 (u8 = 0) / uint8 (u8 = 1), one scale and zero point. */
 void ember_quantize_f32_avx2(const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                              int32_t hi, int u8, void *y);
