@@ -21,3 +21,19 @@ def need(condition, why):
     if IN_CI:
         pytest.fail(f"CI=true and {why}")
     pytest.skip(why)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI nothing passes silently: a skip or an xfail, wherever it comes from, fails."""
+    outcome = yield
+    report = outcome.get_result()
+    if not IN_CI or report.when not in ("setup", "call"):
+        return
+    if report.skipped:
+        why = getattr(report, "wasxfail", None)
+        if why is None and isinstance(report.longrepr, tuple):
+            why = report.longrepr[2]
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: {'xfail' if hasattr(report, 'wasxfail') else 'skip'} " \
+                          f"is a failure here ({why})"
