@@ -311,13 +311,15 @@ static ember_status context_init(ember_interp *it, ember_context *ctx, int32_t i
     size_t nn = (size_t)(def->n_ops ? def->n_ops : 1);
     ctx->tensors = ember_pl_calloc(nt, sizeof *ctx->tensors);
     ctx->nodes = ember_pl_calloc(nn, sizeof *ctx->nodes);
+#ifndef EMBER_MICRO    /* the host's API reports each tensor's plan (ember_interp_tensor_plan) */
     ctx->first_use = ember_pl_calloc(nt, sizeof *ctx->first_use);
     ctx->last_use = ember_pl_calloc(nt, sizeof *ctx->last_use);
     ctx->offsets = ember_pl_calloc(nt, sizeof *ctx->offsets);
+    if (!ctx->first_use || !ctx->last_use || !ctx->offsets)
+        return interp_fail(it, EMBER_ERR_NOMEM, "out of memory creating subgraph %d", (int)index);
+#endif
     ctx->node_flags = ember_pl_calloc(nn, 1);
-    ctx->node_heap_scratch = ember_pl_calloc(nn * EMBER_MAX_SCRATCH, sizeof(void *));
-    if (!ctx->tensors || !ctx->nodes || !ctx->first_use || !ctx->last_use || !ctx->offsets ||
-        !ctx->node_flags || !ctx->node_heap_scratch)
+    if (!ctx->tensors || !ctx->nodes || !ctx->node_flags)
         return interp_fail(it, EMBER_ERR_NOMEM, "out of memory creating subgraph %d", (int)index);
     for (int32_t i = 0; i < def->n_tensors; i++) {
         const ember_tensor_def *td = &def->tensors[i];
@@ -363,7 +365,7 @@ static void context_free(ember_context *ctx) {
         ember_node *n = &ctx->nodes[i];
         if ((ctx->node_flags[i] & EMBER_NODE_INITED) && n->kernel && n->kernel->free)
             n->kernel->free(ctx, n->data);
-        for (int s = 0; s < EMBER_MAX_SCRATCH; s++)
+        for (int s = 0; ctx->node_heap_scratch && s < EMBER_MAX_SCRATCH; s++)
             ember_pl_free(ctx->node_heap_scratch[(size_t)i * EMBER_MAX_SCRATCH + s]);
     }
     for (int32_t i = 0; ctx->tensors && i < ctx->n_tensors; i++) {
@@ -411,50 +413,71 @@ static ember_status prepare_variable(ember_context *ctx, ember_tensor *t, int32_
     return EMBER_OK;
 }
 
+static void release_lifetimes(int32_t *first_use, int32_t *last_use) {
+#ifdef EMBER_MICRO
+    ember_pl_free(last_use);
+    ember_pl_free(first_use);
+#else
+    (void)first_use; (void)last_use;
+#endif
+}
+
 static ember_status plan_arena(ember_context *ctx) {
     ember_interp *it = ctx->interp;
     int32_t nt = ctx->n_tensors, nn = ctx->n_nodes;
     int32_t end = nn;    /* outputs live past the last node */
-    for (int32_t i = 0; i < nt; i++) { ctx->first_use[i] = INT32_MAX; ctx->last_use[i] = -1; }
+#ifdef EMBER_MICRO
+    /* Lifetimes matter only while planning: a device takes them from the top
+     * of its arena and gives them back before the activation arena is cut. */
+    int32_t *first_use = ember_pl_calloc((size_t)(nt ? nt : 1), sizeof *first_use);
+    int32_t *last_use = ember_pl_calloc((size_t)(nt ? nt : 1), sizeof *last_use);
+    if (!first_use || !last_use) {
+        ember_pl_free(last_use); ember_pl_free(first_use);
+        return interp_fail(it, EMBER_ERR_NOMEM, "out of memory planning subgraph %d", (int)ctx->index);
+    }
+#else
+    int32_t *first_use = ctx->first_use, *last_use = ctx->last_use;
+#endif
+    for (int32_t i = 0; i < nt; i++) { first_use[i] = INT32_MAX; last_use[i] = -1; }
     /* Inputs live for the whole run: a caller sets them once and may invoke
      * again (as TFLite allows) without their memory having been reused. */
     for (int32_t i = 0; i < ctx->def->n_inputs; i++) {
         int32_t t = ctx->def->inputs[i];
-        ctx->first_use[t] = 0;
-        ctx->last_use[t] = end;
+        first_use[t] = 0;
+        last_use[t] = end;
     }
     for (int32_t n = 0; n < nn; n++) {
         const ember_node *node = &ctx->nodes[n];
         for (int32_t k = 0; k < node->n_inputs; k++) {
             int32_t t = node->inputs[k];
             if (t < 0) continue;
-            if (ctx->first_use[t] > n) ctx->first_use[t] = n;
-            if (ctx->last_use[t] < n) ctx->last_use[t] = n;
+            if (first_use[t] > n) first_use[t] = n;
+            if (last_use[t] < n) last_use[t] = n;
         }
         for (int32_t k = 0; k < node->n_outputs; k++) {
             int32_t t = node->outputs[k];
-            if (ctx->first_use[t] > n) ctx->first_use[t] = n;
-            if (ctx->last_use[t] < n) ctx->last_use[t] = n;
+            if (first_use[t] > n) first_use[t] = n;
+            if (last_use[t] < n) last_use[t] = n;
         }
         for (int32_t k = 0; k < node->n_intermediates; k++) {
             int32_t t = node->intermediates[k];
             if (t < 0) continue;
-            if (ctx->first_use[t] > n) ctx->first_use[t] = n;
-            if (ctx->last_use[t] < n) ctx->last_use[t] = n;
+            if (first_use[t] > n) first_use[t] = n;
+            if (last_use[t] < n) last_use[t] = n;
         }
     }
     for (int32_t i = 0; i < ctx->def->n_outputs; i++) {
         int32_t t = ctx->def->outputs[i];
-        if (ctx->first_use[t] == INT32_MAX) ctx->first_use[t] = 0;
-        ctx->last_use[t] = end;
+        if (first_use[t] == INT32_MAX) first_use[t] = 0;
+        last_use[t] = end;
     }
     /* count planned buffers: arena tensors + scratch */
     int32_t nb = 0;
     for (int32_t i = 0; i < nt; i++) {
         ember_tensor *t = &ctx->tensors[i];
         if (t->mem != EMBER_MEM_NONE && t->mem != EMBER_MEM_ARENA) continue;
-        if (ctx->first_use[i] == INT32_MAX) continue;   /* never used */
-        if (it->preserve_all) { ctx->first_use[i] = 0; ctx->last_use[i] = end; }
+        if (first_use[i] == INT32_MAX) continue;   /* never used */
+        if (it->preserve_all) { first_use[i] = 0; last_use[i] = end; }
         nb++;
     }
     for (int32_t n = 0; n < nn; n++)
@@ -462,17 +485,18 @@ static ember_status plan_arena(ember_context *ctx) {
     ember_plan_buffer *bufs = ember_pl_calloc((size_t)(nb ? nb : 1), sizeof *bufs);
     int32_t *order = ember_pl_calloc((size_t)(nb ? nb : 1), sizeof *order);
     if (!bufs || !order) {
-        ember_pl_free(bufs); ember_pl_free(order);
+        ember_pl_free(order); ember_pl_free(bufs);
+        release_lifetimes(first_use, last_use);
         return interp_fail(it, EMBER_ERR_NOMEM, "out of memory planning subgraph %d", (int)ctx->index);
     }
     int32_t b = 0;
     for (int32_t i = 0; i < nt; i++) {
         ember_tensor *t = &ctx->tensors[i];
         if (t->mem != EMBER_MEM_NONE && t->mem != EMBER_MEM_ARENA) continue;
-        if (ctx->first_use[i] == INT32_MAX) continue;
+        if (first_use[i] == INT32_MAX) continue;
         bufs[b].size = t->bytes;
-        bufs[b].first = ctx->first_use[i];
-        bufs[b].last = ctx->last_use[i];
+        bufs[b].first = first_use[i];
+        bufs[b].last = last_use[i];
         b++;
     }
     for (int32_t n = 0; n < nn; n++) {
@@ -483,37 +507,47 @@ static ember_status plan_arena(ember_context *ctx) {
         }
     }
     size_t size = ember_plan(bufs, nb, order);
-    ember_pl_free(order);
-    uint8_t *arena = NULL;
-    if (ember_pl_arena_alloc((void **)&arena, EMBER_ARENA_ALIGN, size ? size : EMBER_ARENA_ALIGN) != 0) {
-        ember_pl_free(bufs);
-        return interp_fail(it, EMBER_ERR_NOMEM, "cannot allocate a %zu-byte arena", size);
-    }
-    /* Subgraph inputs keep their values across a re-plan when unchanged in size. */
-    if (ctx->arena) {
-        for (int32_t i = 0; i < ctx->def->n_inputs; i++) {
-            (void)i;
-        }
-        ember_pl_arena_free(ctx->arena);
-    }
-    ctx->arena = arena;
-    ctx->arena_size = size;
+    /* Each planned buffer's offset is parked in its data pointer until the
+     * arena exists, so that every planning temporary is given back first
+     * (on a device they would otherwise add to the peak). */
     b = 0;
     for (int32_t i = 0; i < nt; i++) {
         ember_tensor *t = &ctx->tensors[i];
         if (t->mem != EMBER_MEM_NONE && t->mem != EMBER_MEM_ARENA) continue;
-        if (ctx->first_use[i] == INT32_MAX) { t->data = NULL; continue; }
+        if (first_use[i] == INT32_MAX) { t->data = NULL; t->mem = EMBER_MEM_NONE; continue; }
         t->mem = EMBER_MEM_ARENA;
-        t->data = arena + bufs[b].offset;
+        t->data = (void *)(uintptr_t)bufs[b].offset;
+#ifndef EMBER_MICRO
         ctx->offsets[i] = bufs[b].offset;
+#endif
         b++;
     }
     for (int32_t n = 0; n < nn; n++) {
         if (ctx->node_flags[n] & EMBER_NODE_DEFERRED) continue;
         for (int32_t s = 0; s < ctx->nodes[n].n_scratch; s++, b++)
-            ctx->nodes[n].scratch[s] = arena + bufs[b].offset;
+            ctx->nodes[n].scratch[s] = (void *)(uintptr_t)bufs[b].offset;
     }
+    ember_pl_free(order);
     ember_pl_free(bufs);
+    release_lifetimes(first_use, last_use);
+    uint8_t *arena = NULL;
+    if (ember_pl_arena_alloc((void **)&arena, EMBER_ARENA_ALIGN, size ? size : EMBER_ARENA_ALIGN) != 0) {
+        for (int32_t i = 0; i < nt; i++)
+            if (ctx->tensors[i].mem == EMBER_MEM_ARENA) { ctx->tensors[i].data = NULL; ctx->tensors[i].mem = EMBER_MEM_NONE; }
+        return interp_fail(it, EMBER_ERR_NOMEM, "cannot allocate a %zu-byte arena", size);
+    }
+    if (ctx->arena) ember_pl_arena_free(ctx->arena);
+    ctx->arena = arena;
+    ctx->arena_size = size;
+    for (int32_t i = 0; i < nt; i++) {
+        ember_tensor *t = &ctx->tensors[i];
+        if (t->mem == EMBER_MEM_ARENA) t->data = arena + (uintptr_t)t->data;
+    }
+    for (int32_t n = 0; n < nn; n++) {
+        if (ctx->node_flags[n] & EMBER_NODE_DEFERRED) continue;
+        for (int32_t s = 0; s < ctx->nodes[n].n_scratch; s++)
+            ctx->nodes[n].scratch[s] = arena + (uintptr_t)ctx->nodes[n].scratch[s];
+    }
     return EMBER_OK;
 }
 
@@ -646,6 +680,10 @@ static ember_status eval_deferred(ember_context *ctx, int32_t i) {
             if (!p) return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for '%s'", t->name);
             t->data = p;
         }
+    }
+    if (n->n_scratch && !ctx->node_heap_scratch) {   /* only models with dynamic shapes need it */
+        ctx->node_heap_scratch = ember_pl_calloc((size_t)ctx->n_nodes * EMBER_MAX_SCRATCH, sizeof(void *));
+        if (!ctx->node_heap_scratch) return ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory for scratch");
     }
     for (int32_t s = 0; s < n->n_scratch; s++) {
         void **slot = &ctx->node_heap_scratch[(size_t)i * EMBER_MAX_SCRATCH + s];
@@ -874,9 +912,14 @@ int ember_interp_tensor_plan(ember_interp *it, int32_t sg, int32_t tensor, size_
     ember_context *ctx = ember_interp_subgraph(it, sg);
     if (!ctx || !ctx->prepared || tensor < 0 || tensor >= ctx->n_tensors) return 0;
     if (ctx->tensors[tensor].mem != EMBER_MEM_ARENA) return 0;
+#ifdef EMBER_MICRO   /* a device keeps no lifetimes after planning */
+    *offset = (size_t)((uint8_t *)ctx->tensors[tensor].data - ctx->arena);
+    *first = *last = -1;
+#else
     *offset = ctx->offsets[tensor];
     *first = ctx->first_use[tensor];
     *last = ctx->last_use[tensor];
+#endif
     return 1;
 }
 
