@@ -302,3 +302,40 @@ def test_resize_bilinear_int8_paths(geom, mode):
     m = b.build()
     want = assert_paths_equal(m, xs, threads=2)
     np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])
+
+
+# ---- DEPTHWISE_CONV_2D (direct int8 path: taps moved along a row) ------------------------------
+
+DW = [((1, 12, 12, 24), 3, 1, 1, "SAME"), ((1, 13, 11, 32), 5, 1, 1, "SAME"), ((1, 14, 14, 16), 3, 2, 1, "SAME"),
+      ((1, 9, 10, 40), 5, 2, 1, "VALID"), ((2, 11, 9, 13), 3, 1, 2, "SAME"), ((1, 7, 16, 64), 3, 3, 1, "VALID"),
+      ((1, 6, 6, 8), 5, 1, 1, "SAME")]
+
+
+@pytest.mark.parametrize("geom", DW, ids=str)
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_depthwise_paths(geom, dtype):
+    shape, k, stride, dil, padding = geom
+    C = shape[3]
+    rng = np.random.default_rng(seed("dw", geom, dtype))
+    b = ModelBuilder()
+    x = b.input("x", list(shape), dtype, quant=q(0.05, rand_zp(rng, dtype)))
+    if dtype == "int8":
+        w = b.const("w", rng.integers(-127, 128, (1, k, k, C)).astype(np.int8),
+                    quant={"scale": list(rng.uniform(0.002, 0.02, C)), "zero_point": [0] * C,
+                           "quantized_dimension": 3})
+    else:
+        w = b.const("w", rng.integers(0, 256, (1, k, k, C)).astype(np.uint8), quant=q(0.01, 128))
+    bias = b.const("b", rng.integers(-2000, 2000, C).astype(np.int32),
+                   quant={"scale": [0.0005] * C, "zero_point": [0] * C})
+    eff = (k - 1) * dil + 1
+    oh = -(-shape[1] // stride) if padding == "SAME" else (shape[1] - eff) // stride + 1
+    ow = -(-shape[2] // stride) if padding == "SAME" else (shape[2] - eff) // stride + 1
+    y = b.tensor("y", [shape[0], oh, ow, C], dtype, quant=q(0.1, rand_zp(rng, dtype)))
+    b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], options=("DepthwiseConv2DOptions", {
+        "padding": padding, "stride_w": stride, "stride_h": stride, "depth_multiplier": 1,
+        "dilation_w_factor": dil, "dilation_h_factor": dil, "fused_activation_function": "RELU6"}))
+    b.output(y)
+    xs = [rand_q(rng, dtype, shape)]
+    m = b.build()
+    want = assert_paths_equal(m, xs, threads=2)
+    np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])

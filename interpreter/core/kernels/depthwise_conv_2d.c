@@ -358,16 +358,33 @@ static void dwq_direct_task(void *varg, int task, int n_tasks) {
         const int32_t n = (int32_t)(r / s->OH), oy = (int32_t)(r % s->OH);
         const char *img = (const char *)t->in + (size_t)n * s->H * s->W * s->C;
         char *orow = (char *)t->out + ((size_t)n * s->OH + oy) * s->OW * s->OC;
+        /* Along a row, a window inside the image horizontally moves every tap
+         * of an in-bounds input row by stride_w pixels (rows outside stay on
+         * the zero-point row): the next window's taps are one add each. */
+        ptrdiff_t step[EMBER_DWQ_MAX_TAPS];
+        for (int32_t ky = 0; ky < s->KH; ky++) {
+            const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+            for (int32_t kx = 0; kx < s->KW; kx++)
+                step[ky * s->KW + kx] = (iy < 0 || iy >= s->H) ? 0 : (ptrdiff_t)s->stride_w * s->C;
+        }
+        int moved = 0;   /* taps hold the previous pixel's window, inside horizontally */
         for (int32_t ox = 0; ox < s->OW; ox++) {
-            for (int32_t ky = 0; ky < s->KH; ky++) {
-                const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
-                for (int32_t kx = 0; kx < s->KW; kx++) {
-                    const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
-                    taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
-                                                ? (const void *)d->zrow
-                                                : (const void *)(img + ((size_t)iy * s->W + ix) * s->C);
+            const int32_t ix0 = ox * s->stride_w - s->pad_w;
+            const int inside = ix0 >= 0 && ix0 + (s->KW - 1) * s->dil_w < s->W;
+            if (inside && moved) {
+                for (int32_t k = 0; k < p.taps; k++) taps[k] = (const char *)taps[k] + step[k];
+            } else {
+                for (int32_t ky = 0; ky < s->KH; ky++) {
+                    const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
+                    for (int32_t kx = 0; kx < s->KW; kx++) {
+                        const int32_t ix = ix0 + kx * s->dil_w;
+                        taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
+                                                    ? (const void *)d->zrow
+                                                    : (const void *)(img + ((size_t)iy * s->W + ix) * s->C);
+                    }
                 }
             }
+            moved = inside;
             taps[p.taps] = taps[0];
 #ifdef EMBER_HAVE_AVX2_BUILD
             if (p.wide) {
