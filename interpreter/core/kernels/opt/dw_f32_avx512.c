@@ -2,10 +2,10 @@
  * ember_dw_row / ember_dw_pixel) on AVX-512F, 16 channels per zmm.
  *
  * Rows: for the common filters (KW 3 or 5, stride 1 or 2, no horizontal
- * dilation) a tile of 8 output pixels loads each input vector of a filter
+ * dilation) a tile of output pixels loads each input vector of a filter
  * row once and reuses it for every (pixel, tap) pair that reads it: pixel q
  * tap kx reads input column q*stride + kx, so 8 pixels x 5 taps need 12
- * loads (stride 1) instead of 40, and the FMA pipes rather than the load
+ * loads (stride 1) instead of 40 (stride 2: 6-pixel tiles), and the FMA pipes rather than the load
  * ports set the pace. Channels past the last full 16 run the same tiles
  * with masked loads/stores (no scalar tail). Other filters go to the AVX2
  * row kernel.
@@ -86,10 +86,12 @@ static inline wblock block_weights(const ember_dw_row *p, int32_t c0) {
             _mm512_mask_storeu_ps(o + q * C + c0, m, clamp16(acc[q], vlo, vhi));      \
     }
 
-/* Pixels [ox0, ox1) of one row: 8-pixel tiles, then 4, then singles; per
- * tile every channel block (the tile's inputs stay in L1 across blocks). */
-#define DW_ROW(KW_, S_)                                                               \
-    DW_TILE(KW_, S_, 8)                                                               \
+/* Pixels [ox0, ox1) of one row: BIG_-pixel tiles, then 4, then singles;
+ * per tile every channel block (the tile's inputs stay in L1 across
+ * blocks). BIG_ is 8 at stride 1 and 6 at stride 2, where 8 pixels would
+ * need 19 input vectors (5 taps) and gcc spills accumulators. */
+#define DW_ROW(KW_, S_, BIG_)                                                         \
+    DW_TILE(KW_, S_, BIG_)                                                            \
     DW_TILE(KW_, S_, 4)                                                               \
     DW_TILE(KW_, S_, 1)                                                               \
     static void row_##KW_##_##S_(const ember_dw_row *p, float *out, int32_t ox0,      \
@@ -97,10 +99,10 @@ static inline wblock block_weights(const ember_dw_row *p, int32_t c0) {
         const __m512 vlo = _mm512_set1_ps(p->lo), vhi = _mm512_set1_ps(p->hi);        \
         const int32_t C = p->C;                                                       \
         int32_t ox = ox0;                                                             \
-        for (; ox + 8 <= ox1; ox += 8)                                                \
+        for (; ox + BIG_ <= ox1; ox += BIG_)                                          \
             for (int32_t c0 = 0; c0 < C; c0 += 16) {                                  \
                 const wblock wb = block_weights(p, c0);                               \
-                tile_##KW_##_##S_##_8(p, (ptrdiff_t)ox * S_ - p->pad_w, c0, &wb,      \
+                tile_##KW_##_##S_##_##BIG_(p, (ptrdiff_t)ox * S_ - p->pad_w, c0, &wb,      \
                                       out + (ptrdiff_t)ox * C, vlo, vhi);             \
             }                                                                         \
         for (; ox + 4 <= ox1; ox += 4)                                                \
@@ -117,10 +119,10 @@ static inline wblock block_weights(const ember_dw_row *p, int32_t c0) {
             }                                                                         \
     }
 
-DW_ROW(3, 1)
-DW_ROW(3, 2)
-DW_ROW(5, 1)
-DW_ROW(5, 2)
+DW_ROW(3, 1, 8)
+DW_ROW(3, 2, 6)
+DW_ROW(5, 1, 8)
+DW_ROW(5, 2, 6)
 
 void ember_dw_row_avx512(const ember_dw_row *p, float *out, int32_t ox0, int32_t ox1) {
     if (p->dil_w == 1 && p->KW == 3 && p->stride_w == 1) row_3_1(p, out, ox0, ox1);

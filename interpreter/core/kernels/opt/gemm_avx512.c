@@ -60,12 +60,14 @@ static inline __m512 clamp16(__m512 v, __m512 lo, __m512 hi) {
             for (int v = 0; v < NP_; v++)                                           \
                 acc[i][v] = init ? _mm512_loadu_ps(bias + 16 * v)                   \
                                  : _mm512_maskz_loadu_ps(m[v], c + i * ldc + 16 * v); \
-        const float *b0 = b, *b1 = b + pstride;                                     \
-        for (int32_t k = 0; k < kc; k++) {                                          \
-            const __m512 w0 = _mm512_loadu_ps(b0 + (size_t)k * 16);                 \
-            const __m512 w1 = NP_ > 1 ? _mm512_loadu_ps(b1 + (size_t)k * 16) : w0;  \
+        /* pointer steps, not indices: under -fwrapv (Python's CFLAGS) int   \
+         * index arithmetic keeps extra registers alive and gcc spills a zmm */ \
+        const float *ak = a, *const aend = a + kc, *b0 = b, *b1 = b + pstride;     \
+        for (; ak < aend; ak++, b0 += 16, b1 += 16) {                               \
+            const __m512 w0 = _mm512_loadu_ps(b0);                                  \
+            const __m512 w1 = NP_ > 1 ? _mm512_loadu_ps(b1) : w0;                   \
             for (int i = 0; i < MR_; i++) {                                         \
-                const __m512 av = _mm512_set1_ps(a[i * lda + k]);                   \
+                const __m512 av = _mm512_set1_ps(ak[i * lda]);                      \
                 acc[i][0] = _mm512_fmadd_ps(av, w0, acc[i][0]);                     \
                 if (NP_ > 1) acc[i][NP_ - 1] = _mm512_fmadd_ps(av, w1, acc[i][NP_ - 1]); \
             }                                                                       \
