@@ -347,9 +347,10 @@ static ember_status check_values(ember_context *ctx, int check, const ember_tens
 /* Copies the 8-bit ADD/SUB/MUL parameters into the vector rows' form when
  * their shifts are ones the vector code takes (opt/qew.h). */
 static void fill_vec(binary_data *d, int32_t t, int kind) {
+    d->vec = 0;
+#ifdef EMBER_HAVE_AVX2_BUILD   /* the vector rows exist on x86-64 only */
     const qbin_params *q = &d->prm.q;
     ember_qbin_vp *v = &d->prm.v;
-    d->vec = 0;
     if (t != EMBER_TensorType_INT8 && t != EMBER_TensorType_UINT8) return;
     v->kind = kind;
     v->u8 = t == EMBER_TensorType_UINT8;
@@ -368,6 +369,10 @@ static void fill_vec(binary_data *d, int32_t t, int kind) {
     v->hi = q->hi;
     d->vec = v->r1 >= 0 && v->r1 <= 31 && v->r2 >= 0 && v->r2 <= 31 && v->ro <= 31 &&
              v->lo_shift <= 31 && q->m1 >= 0 && q->m2 >= 0 && q->mo >= 0;
+#else
+    (void)t;
+    (void)kind;
+#endif
 }
 
 /* Fills d->prm.q and returns the row table for a quantised ADD/SUB/MUL/
