@@ -339,3 +339,30 @@ def test_depthwise_paths(geom, dtype):
     m = b.build()
     want = assert_paths_equal(m, xs, threads=2)
     np.testing.assert_array_equal(want[0], litert_ref(m, xs)[0])
+
+
+# ---- whole models ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["face_detection_short_range.tflite", "hand_landmark_lite.tflite",
+                                  "palm_detection_lite.tflite", "selfie_segmentation.tflite"])
+def test_real_models_int8_paths(name):
+    """The four real models quantised to int8 by Ember give the same bits on every path."""
+    import warnings
+
+    from real_models import INPUT_RANGE, model_file
+
+    path = model_file(name)
+    shape = [int(d) for d in ember.Interpreter(model_path=str(path)).get_input_details()[0]["shape"]]
+    lo, hi = INPUT_RANGE[name]
+    rng = np.random.default_rng(seed("real", name))
+
+    def image_like(n):
+        # 8x8 blocks of colour plus noise in the model's input range, as the quantiser tests use
+        small = rng.uniform(lo, hi, [n, 8, 8, shape[3]])
+        x = np.repeat(np.repeat(small, -(-shape[1] // 8), 1), -(-shape[2] // 8), 2)[:, :shape[1], :shape[2]]
+        return np.clip(x + rng.normal(0, 0.05 * (hi - lo), x.shape), lo, hi).astype(np.float32)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        qm = ember.convert(path.read_bytes(), quantize="int8", calibration=image_like(3))
+    assert_paths_equal(qm, [image_like(1)])
