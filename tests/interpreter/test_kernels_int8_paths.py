@@ -1,9 +1,9 @@
 """Fast int8/uint8 paths of the non-GEMM kernels (ADD/SUB/MUL, PRELU, table-driven
-activations, QUANTIZE/DEQUANTIZE, pooling, RESIZE_BILINEAR, ...) equal the scalar
-reference path bit for bit.
+activations, QUANTIZE, MAX/AVERAGE_POOL_2D, RESIZE_BILINEAR, the direct depthwise tap
+walk) and whole quantised models equal the scalar reference path bit for bit.
 
 Ember picks a kernel's path in prepare from EMBER_KERNEL_PATH (ref | generic | avx2 |
-vnni, where vnni — also the default — allows the AVX-512 variants on CPUs that have
+vnni | avx512, where vnni — also the default — allows the int8 AVX-512 variants on CPUs that have
 them). The reference path is the oracle here: it is TFLite's reference integer maths,
 itself held bit-exact against LiteRT BUILTIN_REF and TFLite Micro by
 test_kernels_int8_elementwise.py and friends (a few cases here check LiteRT too).
@@ -21,7 +21,7 @@ import ember
 from ember.schema.builder import ModelBuilder
 from oracle_int8 import litert_ref
 
-FAST = ["generic", "avx2", "vnni"]
+FAST = ["generic", "avx2", "avx512", "vnni"]
 INFO = {"int8": np.iinfo(np.int8), "uint8": np.iinfo(np.uint8)}
 
 
