@@ -237,3 +237,35 @@ def test_transpose_conv_paths(monkeypatch):
          version=3)
     b.output(y)
     run_paths(monkeypatch, b.build(), [f32(r, 1, 6, 6, 24)], 24 * 9)
+
+
+# ---- PRELU -----------------------------------------------------------------------------
+
+PRELU_CASES = [
+    # x shape, alpha shape
+    ((1, 9, 7, 32), (32,)),          # per channel: blocks of rows
+    ((1, 5, 6, 37), (1, 1, 37)),     # per channel with a tail
+    ((2, 4, 3, 8), (1,)),            # one alpha for everything
+    ((3, 50), (3, 50)),              # alpha per element
+    ((2, 6, 5, 3), (6, 1, 3)),       # alpha broadcast over W
+    ((4, 1, 19), (4, 7, 1)),         # x broadcast too: output [4, 7, 19]
+]
+
+
+@pytest.mark.parametrize("case", range(len(PRELU_CASES)))
+def test_prelu_paths(monkeypatch, case):
+    xs, als = PRELU_CASES[case]
+    r = np.random.default_rng(400 + case)
+    x = f32(r, *xs)
+    x.flat[::7] = -0.0
+    x.flat[3] = np.nan
+    b = ModelBuilder()
+    xi = b.input("x", list(xs), "float32")
+    y = b.tensor("y", [1], "float32")
+    b.op("PRELU", [xi, b.const("a", f32(r, *als, scale=0.5))], [y])
+    b.output(y)
+    outs = run_paths(monkeypatch, b.build(), [x], 1)
+    # one rounding (x * alpha) on every path: exact, as LiteRT
+    want = litert(b.build(), [x])[0]
+    for p, got in outs.items():
+        assert_close(got[0], want, rtol=0.0, what=f"path {p}")

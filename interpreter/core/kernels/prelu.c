@@ -10,11 +10,13 @@
  * float as LiteRT derives it, then offset and clamped to the output type.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "conv_q.h"
 #include "ember_kernel.h"
 #include "elementwise_common.h"
 #include "gemm.h"
+#include "opt/prelu_f32.h"
 #include "opt/qew.h"
 #include "quant_elementwise.h"
 
@@ -59,17 +61,29 @@ QPRELU_ROWS(qprelu_i8, int8_t, int8_t, -128, 127)
 QPRELU_ROWS(qprelu_u8, uint8_t, uint8_t, 0, 255)
 QPRELU_ROWS(qprelu_i16, int16_t, int8_t, -32768, 32767)
 
+/* x < 0 ? x * al : x, exactly LiteRT's (-0 and NaN pass through), as a
+ * bit select between x and x * al: gcc vectorises this form; a plain ?: of
+ * a product it will not (the multiply might trap), and pos + al * neg turns
+ * -0 into +0. */
+static inline float prelu1(float x, float al) {
+    const float m = x * al;
+    uint32_t xb, mb;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&mb, &m, sizeof mb);
+    const uint32_t sel = 0u - (uint32_t)(x < 0.0f);
+    const uint32_t ob = (mb & sel) | (xb & ~sel);
+    float o;
+    memcpy(&o, &ob, sizeof o);
+    return o;
+}
+
 #define PRELU_ROW(NAME, XI, AI)                                                 \
     static void NAME(const void *const *in, void *out, size_t n, const void *pv) { \
         const float *restrict x_ = (const float *)in[0];                        \
         const float *restrict a_ = (const float *)in[1];                        \
         float *restrict o_ = (float *)out;                                      \
         (void)pv;                                                               \
-        for (size_t i = 0; i < n; i++) {                                        \
-            const float x = x_[XI], al = a_[AI];                                \
-            const float pos = x >= 0.0f ? x : 0.0f, neg = x >= 0.0f ? 0.0f : x; \
-            o_[i] = pos + al * neg;   /* == x >= 0 ? x : x * al, vectorisable */ \
-        }                                                                       \
+        for (size_t i = 0; i < n; i++) o_[i] = prelu1(x_[XI], a_[AI]);        \
     }
 #define PRELU_BLK(NAME, XI, AI)                                                 \
     static void NAME(const void *const *in, const size_t *rs, void *out, size_t rows, \
@@ -81,11 +95,7 @@ QPRELU_ROWS(qprelu_i16, int16_t, int8_t, -32768, 32767)
             const float *restrict x_ = x_r;                                     \
             const float *restrict a_ = a_r;                                     \
             float *restrict o_ = o_r;                                           \
-            for (size_t i = 0; i < n; i++) {                                    \
-                const float x = x_[XI], al = a_[AI];                            \
-                const float pos = x >= 0.0f ? x : 0.0f, neg = x >= 0.0f ? 0.0f : x; \
-                o_[i] = pos + al * neg;                                         \
-            }                                                                   \
+            for (size_t i = 0; i < n; i++) o_[i] = prelu1(x_[XI], a_[AI]);    \
         }                                                                       \
     }
 PRELU_BLK(prelu_bss, 0, 0)
@@ -98,6 +108,27 @@ PRELU_ROW(prelu_vs, i, 0)
 PRELU_ROW(prelu_sv, 0, i)
 PRELU_ROW(prelu_vv, i, i)
 static const ember_bc_row prelu_rows[4] = {prelu_ss, prelu_vs, prelu_sv, prelu_vv};
+
+#ifdef EMBER_HAVE_AVX2_BUILD
+/* AVX-512 rows for x read contiguously: alpha per element (vv) or one
+ * value along the row (vs); blocks of rows for the per-channel alpha. */
+static void fv_vs(const void *const *in, void *out, size_t n, const void *pv) {
+    ember_prelu_f32_avx512((const float *)in[0], (const float *)in[1], (float *)out, n, 0);
+}
+static void fv_vv(const void *const *in, void *out, size_t n, const void *pv) {
+    ember_prelu_f32_avx512((const float *)in[0], (const float *)in[1], (float *)out, n, 1);
+}
+#define FV_BLK(NAME, AV)                                                        \
+    static void NAME(const void *const *in, const size_t *rs, void *out, size_t rows, \
+                     size_t n, const void *pv) {                                \
+        const float *x = (const float *)in[0], *a = (const float *)in[1];       \
+        float *o = (float *)out;                                                \
+        for (size_t r = 0; r < rows; r++, x += rs[0], a += rs[1], o += n)       \
+            ember_prelu_f32_avx512(x, a, o, n, AV);                             \
+    }
+FV_BLK(fv_bvs, 0)
+FV_BLK(fv_bvv, 1)
+#endif
 
 #ifdef EMBER_HAVE_AVX2_BUILD
 /* Vector rows for 8-bit x read contiguously; alpha per element (vv) or one
@@ -209,6 +240,12 @@ static ember_status prelu_prepare(ember_context *ctx, ember_node *node) {
     d->vec = 0;
 #ifdef EMBER_HAVE_AVX2_BUILD
     if (qrows) prelu_vec(d, tx);
+    if (!qrows && (d->bc.pattern & 1u) && ember_kernel_path() == EMBER_PATH_AVX2 &&
+        ember_f32_avx512()) {
+        const int av = (d->bc.pattern & 2u) != 0;
+        d->row = av ? fv_vv : fv_vs;
+        d->blk = av ? fv_bvv : fv_bvs;
+    }
 #endif
     return EMBER_OK;
 }
