@@ -179,6 +179,14 @@ def report(res):
         for key, e in m["ember"].items():
             lines.append(f"  {key:34s} {e['flash_total']:8,} {e['code']:8,} {e['arena_used']:7,} "
                          f"{e['arena_planned']:8,} {e['persistent']:8,} {e['tables']:7,} {e['stack_used']:6,}")
+        if "error" not in tp:
+            # the whole arena each build needs, against TFLite Micro's (its figure is a
+            # 64-bit build's: pointer-sized bookkeeping makes it an upper bound)
+            for kind in ("interp", "aot"):
+                used = [e["arena_used"] for k, e in m["ember"].items() if f" {kind} " in k]
+                if used:
+                    lines.append(f"  Ember {kind} arena {min(used):,}-{max(used):,} B vs TFLite Micro "
+                                 f"{tp['smallest_arena']:,} B ({max(used) / tp['smallest_arena']:.2f}x)")
         lines.append("")
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef EMBER_MICRO
 
@@ -24,6 +25,14 @@ void *ember_pl_realloc(void *p, size_t n);
 void ember_pl_free(void *p);
 /* Like posix_memalign: 0 on success. */
 int ember_pl_aligned(void **out, size_t align, size_t n);
+/* Memory kept until the arena is reclaimed as a whole (kernels' persistent
+ * state): no block header, aligned to EMBER_PL_PERMANENT_ALIGN. NULL when full. */
+void *ember_pl_permanent(size_t n);
+#if UINTPTR_MAX > 0xffffffffu
+#define EMBER_PL_PERMANENT_ALIGN 16   /* the 64-bit host probe: its vector paths */
+#else
+#define EMBER_PL_PERMANENT_ALIGN 8    /* a 32-bit core's widest access */
+#endif
 /* The activation arena: taken from the far end of the application's memory,
  * so the planner's temporaries below it can still be given back. */
 int ember_pl_arena_alloc(void **out, size_t align, size_t n);

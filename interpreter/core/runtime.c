@@ -227,12 +227,11 @@ void *ember_alloc_persistent(ember_context *ctx, size_t bytes) {
 #ifdef EMBER_MICRO
     /* The application's arena is reclaimed as a whole, so a device build
      * skips the 64-byte list header the host needs to free block by block. */
-    void *mem = NULL;
-    if (ember_pl_aligned(&mem, 16, bytes ? bytes : 1) != 0) {
+    void *mem = ember_pl_permanent(bytes);
+    if (!mem) {
         ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory (%zu persistent bytes)", bytes);
         return NULL;
     }
-    memset(mem, 0, bytes ? bytes : 1);
     it->persistent_bytes += bytes;
     return mem;
 #endif

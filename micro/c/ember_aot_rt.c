@@ -156,12 +156,11 @@ int ember_request_scratch(ember_context *ctx, ember_node *node, size_t bytes) {
 }
 
 void *ember_alloc_persistent(ember_context *ctx, size_t bytes) {
-    void *p = NULL;
-    if (ember_pl_aligned(&p, 16, bytes ? bytes : 1) != 0) {
+    void *p = ember_pl_permanent(bytes);
+    if (!p) {
         ember_fail(ctx, EMBER_ERR_NOMEM, "out of memory (%u persistent bytes)", (unsigned)bytes);
         return NULL;
     }
-    memset(p, 0, bytes ? bytes : 1);
     ctx->persistent += bytes;
     return p;
 }
@@ -217,7 +216,7 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
     ctx->tensors = ember_pl_calloc((size_t)(ember_aot_n_ram ? ember_aot_n_ram : 1), sizeof *ctx->tensors);
     ctx->nodes = ember_pl_calloc((size_t)(ctx->n_nodes ? ctx->n_nodes : 1), sizeof *ctx->nodes);
     if (!ctx->tensors || !ctx->nodes ||
-        ember_pl_arena_alloc(&arena, 64, ember_aot_arena_bytes ? ember_aot_arena_bytes : 64) != 0) {
+        ember_pl_arena_alloc(&arena, 16, ember_aot_arena_bytes ? ember_aot_arena_bytes : 16) != 0) {
         ember_pl_snprintf(g_err, sizeof g_err, "the arena (%u bytes) is too small: the plan alone "
                           "needs %u", (unsigned)ember_pl_capacity(), (unsigned)ember_aot_arena_bytes);
         return g_status = EMBER_ERR_NOMEM;

@@ -120,6 +120,19 @@ void *ember_pl_realloc(void *p, size_t n) {
     return q;
 }
 
+void *ember_pl_permanent(size_t n) {
+    if (!g_base) return NULL;
+    uintptr_t p = ((uintptr_t)g_lo + EMBER_PL_PERMANENT_ALIGN - 1) & ~(uintptr_t)(EMBER_PL_PERMANENT_ALIGN - 1);
+    if (n == 0) n = 1;
+    if (p > (uintptr_t)g_hi || n > (uintptr_t)g_hi - p) return NULL;
+    /* the block before it is no longer the latest, so it is never given back
+     * (is_top fails): permanent blocks only follow permanent state */
+    g_lo = (uint8_t *)(p + n);
+    note_peak();
+    memset((void *)p, 0, n);
+    return (void *)p;
+}
+
 int ember_pl_arena_alloc(void **out, size_t align, size_t n) {
     *out = NULL;
     if (!g_base || n > (size_t)(g_hi - g_lo)) return 1;
