@@ -78,8 +78,8 @@ fuzz: fuzz-build $(VPY)
 # numpy 1.x: a second venv with numpy 1.26 and Ember installed from source
 # (`pip install .` builds the abi3 extension). pytest runs from its own script,
 # so the installed package (not the source tree) is what gets imported.
-# ai-edge-litert (numpy>=1.23.2) imports under 1.26, so the oracle tests run
-# too.
+# ai-edge-litert (numpy>=1.23.2) and tflite-micro import under 1.26, so the
+# oracle tests (LiteRT and TFLite Micro) run too.
 NP1_VENV ?= .venv-np1
 NP1_PY := $(NP1_VENV)/bin/python
 .PHONY: test-numpy1
@@ -91,5 +91,5 @@ test-numpy1:
 		--exclude='*.egg-info' -cf - . | tar -xf - -C $(NP1_VENV)/src
 	$(NP1_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall $(NP1_VENV)/src
 	$(NP1_PY) -I -c "import numpy, ember; assert numpy.__version__.startswith('1.26'), numpy.__version__; assert 'site-packages' in ember.__file__, ember.__file__"
-	$(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert
+	$(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert tflite-micro
 	$(NP1_VENV)/bin/pytest -q -p no:cacheprovider tests/interpreter
