@@ -1,10 +1,12 @@
 /*
  * model.h — a verified, read-only view of a .tflite file.
  *
- * ember_model_load verifies the flatbuffer, then copies out the small
- * things the runtime needs (shapes, indices, quantisation) into checked
- * native arrays. Tensor data is never copied: constants point into the file
- * (unless misaligned for their type, then an aligned copy is made).
+ * ember_model_load verifies the flatbuffer, checks every index, shape and
+ * quantisation parameter, and describes it in native structs. Vectors are
+ * not copied: constants, quantisation scales and zero points, operator and
+ * subgraph indices (and, on devices, shapes) point into the file, unless
+ * misaligned for their type or on a big-endian host; then an aligned copy
+ * is made and owned by the model.
  */
 #ifndef EMBER_MODEL_H
 #define EMBER_MODEL_H
