@@ -17,7 +17,8 @@ otherwise AVX2). Each case runs on every value and checks:
 
 Shapes cover the engines' edges: column counts around the 16/32-lane tiles
 (partial panels, an odd last panel), row counts around the 8-row tiles and
-the single-row (matrix-vector) kernel, depths past the 256-deep K block,
+the single-row (matrix-vector) kernel, row blocks just past their cap (the
+last two share the rows), depths past the 256-deep K block,
 depthwise tiles of 8/4/1 pixels with channel tails, the filters the AVX-512
 depthwise rows specialise (3x3, 5x5, stride 1 and 2) and those they hand back
 to AVX2 (dilation, other widths), and several threads.
@@ -98,6 +99,8 @@ CONV_CASES = [
     ((1, 10, 12, 9), (11, 3, 3, 9), "SAME", 1, 2),       # dilation: im2col
     ((1, 8, 8, 40), (19, 3, 3, 40), "SAME", 2, 1),
     ((1, 5, 6, 100), (9, 3, 3, 100), "SAME", 1, 1),      # K = 900
+    ((1, 14, 15, 32), (20, 3, 3, 32), "VALID", 1, 2),    # im2col, M = 110 = cap 108 + 2
+    ((1, 7, 7, 672), (40, 1, 1, 672), "VALID", 1, 1),    # M = 49 = cap 48 + 1
 ]
 
 
@@ -198,7 +201,7 @@ def test_depthwise_paths_no_bias_nan(monkeypatch):
 # ---- FULLY_CONNECTED, BATCH_MATMUL, TRANSPOSE_CONV -------------------------------------
 
 FC_CASES = [(1, 1280, 1000), (1, 1152, 63), (1, 5, 1), (3, 40, 31), (9, 64, 48), (64, 256, 256),
-            (17, 300, 20)]
+            (17, 300, 20), (49, 672, 112), (11, 96, 70)]
 
 
 @pytest.mark.parametrize("case", range(len(FC_CASES)))

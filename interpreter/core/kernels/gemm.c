@@ -112,8 +112,15 @@ void ember_gemm_range(const ember_gemm_job *job, int32_t m_begin, int32_t m_end,
     if (job->path == EMBER_PATH_AVX2) blk = ember_gemm_block_x86();
 #endif
     const int32_t mc_max = ember_gemm_mc(K);
-    for (int32_t m0 = m_begin; m0 < m_end; m0 += mc_max) {
-        int32_t mc = m_end - m0 < mc_max ? m_end - m0 : mc_max;
+    int32_t mc;
+    for (int32_t m0 = m_begin; m0 < m_end; m0 += mc) {
+        const int32_t left = m_end - m0;
+        mc = left < mc_max ? left : mc_max;
+        /* A last block of a few rows would stream all of B again for them
+         * (one row even through the matrix-vector kernel): the last two
+         * blocks share the rows instead (49 rows, cap 48: 30 + 19). */
+        if (left > mc_max && left < mc_max + 2 * EMBER_GEMM_MR)
+            mc = ember_ceil_div(ember_ceil_div(left, 2), EMBER_GEMM_MR) * EMBER_GEMM_MR;
         const float *a;
         ptrdiff_t lda;
         if (job->a_fn) {

@@ -98,15 +98,26 @@ TILES(8)
         tile_##MR_##_##NP_(cols, kc, a, lda, b, pstride, bias, c, ldc, init, last, vlo, vhi); \
         break;
 
-/* Rows [0, mc) against NP_ panels: full 8-row tiles, then one shorter. */
+/* Rows [0, mc) against NP_ panels: full 8-row tiles, then the rest. A
+ * tile's FMAs form one dependency chain per accumulator, so a tile of 1-3
+ * rows (2-6 chains at 4 cycles' latency) runs at a fraction of the FMA
+ * rate: 8 + r rows (r < 4) go as two tiles of 4-6 rows instead. */
 #define ROWS(NP_)                                                                    \
     static void rows_##NP_(int32_t mc, int32_t cols, int32_t kc, const float *a,    \
                            ptrdiff_t lda, const float *b, size_t pstride,           \
                            const float *bias, float *c, ptrdiff_t ldc, int init,    \
                            int last, __m512 vlo, __m512 vhi) {                      \
+        const int32_t r = mc % MR;                                                   \
+        const int32_t full = mc - r - (r > 0 && r < 4 && mc > MR ? MR : 0);          \
         int32_t i = 0;                                                               \
-        for (; i + MR <= mc; i += MR, a += MR * lda, c += MR * ldc)                  \
+        for (; i < full; i += MR, a += MR * lda, c += MR * ldc)                      \
             tile_8_##NP_(cols, kc, a, lda, b, pstride, bias, c, ldc, init, last, vlo, vhi); \
+        if (mc - i > MR) {                                                           \
+            const int32_t h = (mc - i + 1) / 2;                                      \
+            if (h == 6) tile_6_##NP_(cols, kc, a, lda, b, pstride, bias, c, ldc, init, last, vlo, vhi); \
+            else tile_5_##NP_(cols, kc, a, lda, b, pstride, bias, c, ldc, init, last, vlo, vhi); \
+            i += h, a += h * lda, c += h * ldc;                                      \
+        }                                                                            \
         switch (mc - i) {                                                            \
         TILE_CASE(7, NP_)                                                            \
         TILE_CASE(6, NP_)                                                            \
