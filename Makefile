@@ -93,3 +93,10 @@ test-numpy1:
 	$(NP1_PY) -I -c "import numpy, ember; assert numpy.__version__.startswith('1.26'), numpy.__version__; assert 'site-packages' in ember.__file__, ember.__file__"
 	$(NP1_PY) -m pip install -q "numpy==1.26.*" ai-edge-litert tflite-micro
 	$(NP1_VENV)/bin/pytest -q -p no:cacheprovider tests/interpreter
+	# The installed (non-editable) package carries its CLI, board data and the C sources
+	# `ember micro build` copies: smoke-test them from outside the source tree.
+	rm -rf $(NP1_VENV)/smoke && mkdir -p $(NP1_VENV)/smoke
+	cd $(NP1_VENV)/smoke && ../bin/ember inspect $(CURDIR)/examples/demo_model.tflite > inspect.txt \
+		&& ../bin/ember boards > boards.txt \
+		&& ../bin/ember micro build $(CURDIR)/examples/demo_model.tflite --board mps2-an386 -o fw > micro.txt \
+		&& test -f fw/core/runtime.c && grep -q mps2-an386 boards.txt

@@ -30,6 +30,12 @@ def core_sources():
 
 def packages():
     pkgs, dirs = ["ember"], {"ember": "ember"}
+    for root, _subdirs, files in os.walk(os.path.join(HERE, "ember")):   # ember.cli, ...
+        rel = os.path.relpath(root, HERE)
+        if rel != "ember" and "__init__.py" in files:
+            name = rel.replace(os.sep, ".")
+            pkgs.append(name)
+            dirs[name] = rel
     for top in SUBPACKAGES:
         for root, _subdirs, files in os.walk(os.path.join(HERE, top)):
             if "__init__.py" not in files:
