@@ -428,6 +428,7 @@ static void convq_pack(conv_data *d, const void *filter, int32_t wtype, int16_t 
     const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
     const size_t per = ember_qgemm_packed_elems(K, og);
     const size_t esz = 1;   /* int8/uint8 weights */
+    (void)per, (void)esz;   /* reference-only micro builds: the pack call is a trap (gemm.h) */
     for (int32_t g = 0; g < s->groups; g++)
         ember_qgemm_pack_b((const char *)filter + (size_t)g * og * K * esz, wtype, d->q.w_zp, K, K,
                            og, dst + per * g, &d->qpacked[g]);
@@ -449,6 +450,7 @@ static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_dat
     d->qwork_slot = d->pack_slot = -1;
     d->q8 = 0;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16) return EMBER_OK;
+    EMBER_CHECK(ember_convq_expand(ctx, &d->q));
     if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && s->groups == 1 &&
         ember_qgemm8_usable(d->path) && ember_is_const(f) && (!b || ember_is_const(b)) &&
         (int64_t)s->KH * s->KW * s->Cg < INT32_MAX / 2)
@@ -620,6 +622,7 @@ static void conv_pack(const conv_shape *s, const float *filter, const float *bia
                       float *dst, ember_gemm_b *packed) {
     const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
     const size_t per = ember_gemm_packed_floats(K, og);
+    (void)per;   /* reference-only micro builds: the pack call is a trap (gemm.h) */
     for (int32_t g = 0; g < s->groups; g++)
         ember_gemm_pack_b(filter + (size_t)g * og * K, 1, K, K, og,
                           bias ? bias + (size_t)g * og : NULL, dst + per * g, &packed[g]);

@@ -33,8 +33,13 @@ typedef struct ember_convq {
     int32_t n_ch;
     int32_t bias_type;      /* 0 (none), INT32 or INT64 */
     int acc64;              /* int16 with an int64 (or no) bias: 64-bit accumulation */
-    int32_t *mult;          /* n_ch entries */
+    /* Per-tensor weights share one (mult, shift) pair: the reference loops
+     * read entry c & ch_mask (ch_mask 0 then, -1 per channel), so a
+     * per-tensor layer keeps 8 bytes instead of 8 per channel. The vector
+     * paths read n_ch entries: ember_convq_expand gives them those. */
+    int32_t *mult;
     int32_t *shift;
+    int32_t ch_mask;
     int32_t mult_cap;       /* allocated entries */
 } ember_convq;
 
@@ -48,6 +53,7 @@ typedef struct ember_convq_spec {
 } ember_convq_spec;
 
 static inline int32_t ember_convq_apply32(const ember_convq *q, int32_t acc, int32_t c) {
+    c &= q->ch_mask;
     int32_t v = ember_multiply_by_quantized_multiplier(acc, q->mult[c], q->shift[c]) + q->out_zp;
     return v < q->act_lo ? q->act_lo : (v > q->act_hi ? q->act_hi : v);
 }
@@ -58,6 +64,7 @@ static inline int32_t ember_convq_apply64(const ember_convq *q, int64_t acc, int
     const int64_t lim = (INT64_C(1) << 47) - 1;
     if (acc > lim) acc = lim;
     if (acc < -lim) acc = -lim;
+    c &= q->ch_mask;
     int32_t v = ember_multiply_by_quantized_multiplier_64(acc, q->mult[c], q->shift[c]) + q->out_zp;
     return v < q->act_lo ? q->act_lo : (v > q->act_hi ? q->act_hi : v);
 }
@@ -139,12 +146,14 @@ static inline ember_status ember_convq_prepare(ember_context *ctx, const ember_c
     }
     q->acc64 = t == EMBER_TensorType_INT16 && q->bias_type != EMBER_TensorType_INT32;
 
-    if (!q->mult || q->mult_cap < sp->n_ch) {
-        q->mult = (int32_t *)ember_alloc_persistent(ctx, sizeof(int32_t) * 2 * (size_t)(sp->n_ch > 0 ? sp->n_ch : 1));
+    const int32_t n_q = per_channel && sp->n_ch > 1 ? sp->n_ch : 1;
+    q->ch_mask = n_q > 1 ? -1 : 0;
+    if (!q->mult || q->mult_cap < n_q) {
+        q->mult = (int32_t *)ember_alloc_persistent(ctx, sizeof(int32_t) * 2 * (size_t)n_q);
         if (!q->mult) return EMBER_ERR_NOMEM;
-        q->shift = q->mult + (sp->n_ch > 0 ? sp->n_ch : 1);
-        q->mult_cap = sp->n_ch;
+        q->mult_cap = n_q;
     }
+    q->shift = q->mult + q->mult_cap;
     const float in_s = x->q.scale[0], out_s = y->q.scale[0];
     const int legacy = !per_channel && (t == EMBER_TensorType_UINT8 || sp->float_product);
     if (legacy) {
@@ -161,12 +170,10 @@ static inline ember_status ember_convq_prepare(ember_context *ctx, const ember_c
         int32_t m;
         int s;
         EMBER_CHECK(ember_quantize_multiplier_checked(ctx, (double)(in_s * w_s) / (double)out_s, &m, &s, op));
-        for (int32_t c = 0; c < sp->n_ch; c++) {
-            q->mult[c] = m;
-            q->shift[c] = s;
-        }
+        q->mult[0] = m;
+        q->shift[0] = s;
     } else {
-        for (int32_t c = 0; c < sp->n_ch; c++) {
+        for (int32_t c = 0; c < n_q; c++) {
             const double ws = (double)w->q.scale[per_channel ? c : 0];
             int s;
             EMBER_CHECK(ember_quantize_multiplier_checked(ctx, (double)in_s * ws / (double)out_s,
@@ -175,10 +182,31 @@ static inline ember_status ember_convq_prepare(ember_context *ctx, const ember_c
         }
     }
     if (q->acc64)   /* the 64-bit rescale takes shifts in [-31, 7] (TFLite asserts it) */
-        for (int32_t c = 0; c < sp->n_ch; c++)
+        for (int32_t c = 0; c < n_q; c++)
             EMBER_ENSURE(ctx, q->shift[c] < 8, "%s: rescale factor of channel %d too large for int16",
                          op, (int)c);
     return (ember_status)ember_act_range_quant(ctx, act, y, &q->act_lo, &q->act_hi);
+}
+
+/* Gives the vector paths (row requantisation, VNNI, direct depthwise) one
+ * (mult, shift) pair per output channel: a per-tensor layer's pair is
+ * repeated n_ch times, in memory allocated only once such a path is chosen
+ * (never in reference-only builds). Call after ember_convq_prepare. */
+static inline ember_status ember_convq_expand(ember_context *ctx, ember_convq *q) {
+    if (q->ch_mask || q->n_ch <= 1) return EMBER_OK;
+    const int32_t m = q->mult[0], s = q->shift[0];
+    if (q->mult_cap < q->n_ch) {
+        q->mult = (int32_t *)ember_alloc_persistent(ctx, sizeof(int32_t) * 2 * (size_t)q->n_ch);
+        if (!q->mult) return EMBER_ERR_NOMEM;
+        q->mult_cap = q->n_ch;
+    }
+    q->shift = q->mult + q->mult_cap;
+    for (int32_t c = 0; c < q->n_ch; c++) {
+        q->mult[c] = m;
+        q->shift[c] = s;
+    }
+    q->ch_mask = -1;
+    return EMBER_OK;
 }
 
 /* Element i of a quantised integer tensor's data, widened. */

@@ -213,6 +213,12 @@ static void dw_pack_f32(const dw_shape *s, const float *filter, const float *bia
  * out-of-bounds ones pointing at zeros. */
 static void dw_border(const dw_data *d, const ember_dw_row *p, const float *img, float *o,
                       int32_t oy, int32_t ox) {
+#if defined(EMBER_MICRO) && defined(EMBER_MICRO_REF_ONLY) && !defined(EMBER_FAST_KERNELS)
+    /* Reference-only micro builds never take the vector float path, and
+     * gemm.h turns its engine calls into traps: a tap list would be unused. */
+    (void)d, (void)p, (void)img, (void)o, (void)oy, (void)ox;
+    __builtin_trap();
+#else
     const dw_shape *s = &d->s;
     const float *taps[256];
     for (int32_t ky = 0; ky < s->KH; ky++) {
@@ -232,6 +238,7 @@ static void dw_border(const dw_data *d, const ember_dw_row *p, const float *img,
     }
 #endif
     ember_dw_pixel_generic(p, taps, o);
+#endif
 }
 
 static void dw_rows_task(void *varg, int task, int n_tasks) {
@@ -540,8 +547,10 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
         EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
         d->qdirect = 0;
         if (d->path != EMBER_PATH_REF && s->dm == 1 && !d->q.acc64 &&
-            d->q.type != EMBER_TensorType_INT16 && s->KH * s->KW <= EMBER_DWQ_MAX_TAPS)
+            d->q.type != EMBER_TensorType_INT16 && s->KH * s->KW <= EMBER_DWQ_MAX_TAPS) {
+            EMBER_CHECK(ember_convq_expand(ctx, &d->q));
             EMBER_CHECK(dwq_direct_prepare(ctx, node, d, f));
+        }
         const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
         int nt = ember_num_threads(ctx);
         if (nt < 1 || work < 2.0e5) nt = 1;

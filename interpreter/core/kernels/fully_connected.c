@@ -305,6 +305,7 @@ static ember_status fcq_prepare(ember_context *ctx, ember_node *node, fc_data *d
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16 || d->O == 0 ||
         d->B == 0)
         return EMBER_OK;
+    EMBER_CHECK(ember_convq_expand(ctx, &d->q));
     if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && ember_qgemm8_usable(d->path) &&
         ember_is_const(w) && (!b || ember_is_const(b))) {
         void *mem = ember_pbuf_get(ctx, &d->q8_mem, ember_qgemm8_bytes(d->K, d->O));

@@ -5,7 +5,8 @@
  *
  * 8-bit inputs: x - max takes at most 256 values, so prepare tabulates, per
  * difference, its Q5.26 rescaling by beta * input scale and the fixed-point
- * exp of that (TFLite computes the same values per element). A row then
+ * exp of that (TFLite computes the same values per element, and so do micro
+ * builds, where the 1-2 KB of tables cost more than the cycles). A row then
  * sums the exps in Q12.19, takes TFLite's fixed-point reciprocal (SOFTMAX)
  * or log (LOG_SOFTMAX) and rescales each element.
  *
@@ -38,24 +39,47 @@ static int32_t softmax_diff_min(int shift) {
     return r > 1073741824.0 ? -1073741824 : -(int32_t)r;
 }
 
-/* Fills the per-difference tables of an 8-bit input. */
+/* The rescaled difference -k (Q5.26) and its fixed-point exp (0 where
+ * TFLite skips the element), for k = max - x in 0..255. */
+static inline int32_t q8_diff_q5_calc(const softmax_data *d, int32_t k) {
+    return -k >= d->diff_min ? ember_multiply_by_quantized_multiplier(-k, d->diff_mult, d->diff_shift)
+                             : 0;
+}
+static inline int32_t q8_exp_calc(const softmax_data *d, int32_t k) {
+    return -k >= d->diff_min ? ember_fp_exp_on_negative(q8_diff_q5_calc(d, k), 5) : 0;
+}
+
+#ifdef EMBER_MICRO
+/* Devices are short of RAM, not of cycles for one exp per element. */
+#define Q8_EXP(d, k) q8_exp_calc((d), (k))
+#define Q8_DIFF_Q5(d, k) q8_diff_q5_calc((d), (k))
+#else
+#define Q8_EXP(d, k) ((d)->exp_q0[k])
+#define Q8_DIFF_Q5(d, k) ((d)->diff_q5[k])
+#endif
+
+/* The per-difference parameters of an 8-bit input and, on the host, their
+ * tables. */
 static ember_status tabulate_q8(ember_context *ctx, softmax_data *d, double beta, float scale,
                                int with_diffs) {
     int32_t mult;
     int shift;
     softmax_scaling(beta, (double)scale, &mult, &shift);
     d->diff_min = softmax_diff_min(shift);
+    d->diff_mult = mult;
+    d->diff_shift = shift;
+#ifndef EMBER_MICRO
     if (!d->exp_q0) d->exp_q0 = (int32_t *)ember_alloc_persistent(ctx, 256 * sizeof(int32_t));
     if (with_diffs && !d->diff_q5)
         d->diff_q5 = (int32_t *)ember_alloc_persistent(ctx, 256 * sizeof(int32_t));
     if (!d->exp_q0 || (with_diffs && !d->diff_q5)) return EMBER_ERR_NOMEM;
     for (int32_t k = 0; k < 256; k++) {
-        const int32_t diff = -k;
-        const int32_t q5 =
-            diff >= d->diff_min ? ember_multiply_by_quantized_multiplier(diff, mult, shift) : 0;
-        d->exp_q0[k] = diff >= d->diff_min ? ember_fp_exp_on_negative(q5, 5) : 0;
-        if (with_diffs) d->diff_q5[k] = q5;
+        d->exp_q0[k] = q8_exp_calc(d, k);
+        if (with_diffs) d->diff_q5[k] = q8_diff_q5_calc(d, k);
     }
+#else
+    (void)ctx;
+#endif
     if (with_diffs) {
         /* TFLite's PreprocessLogSoftmaxScalingExp: the inverse of the input
          * rescaling, used to find the differences whose log-softmax falls
@@ -101,19 +125,18 @@ static int32_t narrow_sum(int64_t sum, int *extra) {
         const TI *x = (const TI *)xv;                                           \
         TO *y = (TO *)yv;                                                       \
         const size_t n = d->depth;                                              \
-        const int32_t *ex = d->exp_q0;                                          \
         for (size_t r = 0; r < rows; r++, x += n, y += n) {                     \
             TI mx = x[0];                                                       \
             for (size_t c = 1; c < n; c++) mx = x[c] > mx ? x[c] : mx;          \
             int64_t sum = 0;                                                    \
             for (size_t c = 0; c < n; c++)                                      \
-                sum += ember_rounding_divide_by_pot(ex[mx - x[c]], 12);         \
+                sum += ember_rounding_divide_by_pot(Q8_EXP(d, mx - x[c]), 12);  \
             int extra, over;                                                    \
             const int32_t s32 = narrow_sum(sum, &extra);                        \
             const int32_t inv = ember_fp_reciprocal(s32, 12 + extra, &over);    \
             const int e = over + 31 - (int)(8 * sizeof(TO));                    \
             for (size_t c = 0; c < n; c++) {                                    \
-                int64_t v = ember_fp_rdbpot64(EMBER_FP_MUL(inv, ex[mx - x[c]]), e) + (OMIN); \
+                int64_t v = ember_fp_rdbpot64(EMBER_FP_MUL(inv, Q8_EXP(d, mx - x[c])), e) + (OMIN); \
                 y[c] = (TO)(v > (OMAX) ? (OMAX) : (v < (OMIN) ? (OMIN) : v));   \
             }                                                                   \
         }                                                                       \
@@ -147,7 +170,7 @@ static int32_t log_adjusted_min(const softmax_data *d, int32_t log_sum) {
             for (size_t c = 1; c < n; c++) mx = x[c] > mx ? x[c] : mx;          \
             int64_t sum = 0;                                                    \
             for (size_t c = 0; c < n; c++)                                      \
-                sum += ember_rounding_divide_by_pot(d->exp_q0[mx - x[c]], 12);  \
+                sum += ember_rounding_divide_by_pot(Q8_EXP(d, mx - x[c]), 12);  \
             int extra;                                                          \
             const int32_t s32 = narrow_sum(sum, &extra);                        \
             const int32_t log_sum = ember_fp_log_ge1(s32, 12 + extra, 5);       \
@@ -156,7 +179,7 @@ static int32_t log_adjusted_min(const softmax_data *d, int32_t log_sum) {
                 const int32_t diff = (int32_t)x[c] - (int32_t)mx;               \
                 if (diff > adj) {                                               \
                     const int32_t v = ember_rounding_divide_by_pot(             \
-                        ember_fp_sub(d->diff_q5[-diff], log_sum), 22) + d->out_zp; \
+                        ember_fp_sub(Q8_DIFF_Q5(d, -diff), log_sum), 22) + d->out_zp; \
                     y[c] = (T)(v > (TMAX) ? (TMAX) : (v < (TMIN) ? (TMIN) : v)); \
                 } else {                                                        \
                     y[c] = (T)(TMIN);                                           \

@@ -22,9 +22,13 @@ typedef struct softmax_data {
     size_t rows, depth;
     size_t in_size, out_size;   /* element bytes */
     softmax_q_rows qrows;
-    /* 8-bit inputs: indexed by max - x (0..255) */
+    /* 8-bit inputs: indexed by max - x (0..255); host builds only (micro
+     * builds recompute each value from diff_mult/diff_shift, as TFLite
+     * Micro does, to save their 1-2 KB of RAM) */
     int32_t *exp_q0;            /* exp of the rescaled difference, Q0; 0 where TFLite skips */
     int32_t *diff_q5;           /* LOG_SOFTMAX: the rescaled difference, Q5 */
+    int32_t diff_mult;          /* difference -> Q5.26 (beta * input scale) */
+    int diff_shift;
     int32_t diff_min;           /* differences below this are skipped */
     int32_t rev_mult;           /* LOG_SOFTMAX: Q5 back to input steps */
     int rev_shift;
