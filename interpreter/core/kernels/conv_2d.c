@@ -135,14 +135,9 @@ typedef struct conv_hrows {
     int32_t *zp;
 } conv_hrows;
 
-typedef struct conv_data {
-    conv_shape s;
-    int quant;
-    int hybrid, h_per_channel;  /* per-channel: asymmetric inputs, per-channel scales */
-    const float *wscale;
-    int32_t wscale_n;
-    int hq_slot;
-    ember_convq q;
+/* The vector paths' state: allocated only once prepare picks one, so
+ * reference-only devices keep none of it. */
+typedef struct conv_fast {
     ember_qgemm_b *qpacked;     /* groups entries */
     int qwork_slot;             /* per task: CQ_MC x Kp int16 + CQ_MC x og int32 */
     size_t qwork_per_task;
@@ -150,7 +145,6 @@ typedef struct conv_data {
     int q8, q8_direct;          /* VNNI byte GEMM; 1x1 reading the input in place */
     ember_qgemm8_b q8b;
     ember_pbuf q8_mem;
-    int path;
     int direct;                 /* 1x1, stride 1, no padding: A = input */
     int implicit;               /* implicit GEMM over filter rows (see conv_rows_task) */
     int32_t ox_lo, ox_hi;       /* output columns whose taps are all inside the image */
@@ -159,7 +153,33 @@ typedef struct conv_data {
     int pack_slot, col_slot;    /* scratch slots, -1 = none */
     int tasks;
     ember_pbuf packed_mem, pack_mem;
+} conv_fast;
+
+typedef struct conv_data {
+    conv_shape s;
+    int quant;
+    int hybrid, h_per_channel;  /* per-channel: asymmetric inputs, per-channel scales */
+    const float *wscale;
+    int32_t wscale_n;
+    int hq_slot;
+    ember_convq q;
+    int path;
+    conv_fast *fx;              /* kept across re-prepares */
+    int fast;                   /* 1: eval takes the vector path through fx */
 } conv_data;
+
+/* Turns the vector path on, its state allocated on first use. */
+static ember_status conv_go_fast(ember_context *ctx, conv_data *d) {
+    if (!d->fx) {
+        d->fx = (conv_fast *)ember_alloc_persistent(ctx, sizeof(conv_fast));
+        if (!d->fx) return EMBER_ERR_NOMEM;
+    }
+    d->fast = 1;
+    d->fx->pack_slot = d->fx->col_slot = d->fx->qwork_slot = -1;
+    d->fx->q8 = 0;
+    d->fx->packed = NULL;
+    return EMBER_OK;
+}
 
 /* Implicit GEMM (one group, dilation_w 1): for output row oy and filter
  * row ky, the KW*C taps of output pixel ox are contiguous in the input at
@@ -179,7 +199,7 @@ static void conv_rows_task(void *varg, int task, int n_tasks) {
     const conv_rows_arg *t = (const conv_rows_arg *)varg;
     const conv_data *d = t->d;
     const conv_shape *s = &d->s;
-    const ember_gemm_b *B = &d->packed[0];
+    const ember_gemm_b *B = &d->fx->packed[0];
     const int32_t span = s->KW * s->C, K = B->K;
     const size_t pstride = (size_t)K * EMBER_GEMM_NR;
     float *col = t->col + t->col_per_task * (size_t)task;
@@ -195,17 +215,17 @@ static void conv_rows_task(void *varg, int task, int n_tasks) {
         int32_t ky0 = 0, ky1 = s->KH;   /* filter rows inside the image */
         while (ky0 < ky1 && oy * s->stride_h - s->pad_h + ky0 * s->dil_h < 0) ky0++;
         while (ky1 > ky0 && oy * s->stride_h - s->pad_h + (ky1 - 1) * s->dil_h >= s->H) ky1--;
-        if (d->ox_lo < d->ox_hi && ky0 < ky1) {
+        if (d->fx->ox_lo < d->fx->ox_hi && ky0 < ky1) {
             for (int32_t ky = ky0; ky < ky1; ky++) {
                 const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
-                const float *a = img + ((size_t)iy * s->W + (size_t)(d->ox_lo * s->stride_w - s->pad_w)) * s->C;
-                blk(d->ox_hi - d->ox_lo, span, 0, B->panels, B->N, a, (ptrdiff_t)s->stride_w * s->C,
+                const float *a = img + ((size_t)iy * s->W + (size_t)(d->fx->ox_lo * s->stride_w - s->pad_w)) * s->C;
+                blk(d->fx->ox_hi - d->fx->ox_lo, span, 0, B->panels, B->N, a, (ptrdiff_t)s->stride_w * s->C,
                     B->data + (size_t)ky * span * EMBER_GEMM_NR, pstride, B->bias,
-                    orow + (size_t)d->ox_lo * s->O, s->O, ky == ky0, ky == ky1 - 1, s->lo, s->hi);
+                    orow + (size_t)d->fx->ox_lo * s->O, s->O, ky == ky0, ky == ky1 - 1, s->lo, s->hi);
             }
         }
         for (int32_t ox = 0; ox < s->OW; ox++) {
-            if (ox == d->ox_lo && d->ox_lo < d->ox_hi && ky0 < ky1) ox = d->ox_hi;
+            if (ox == d->fx->ox_lo && d->fx->ox_lo < d->fx->ox_hi && ky0 < ky1) ox = d->fx->ox_hi;
             if (ox >= s->OW) break;
             im2col_arg ia = {s, img, 0};
             ptrdiff_t lda;
@@ -386,7 +406,7 @@ static void convq8_task(void *varg, int task, int n_tasks);
 static void convq_task(void *varg, int task, int n_tasks) {
     const convq_arg *t = (const convq_arg *)varg;
 #ifdef EMBER_HAVE_AVX2_BUILD
-    if (t->d->q8 && !t->h) {
+    if (t->d->fx->q8 && !t->h) {
         convq8_task(varg, task, n_tasks);
         return;
     }
@@ -394,8 +414,8 @@ static void convq_task(void *varg, int task, int n_tasks) {
     const conv_data *d = t->d;
     const conv_shape *s = &d->s;
     const ember_convq *q = &d->q;
-    const int32_t og = s->O / s->groups, Kp = d->qpacked[0].Kp;
-    int16_t *a = (int16_t *)(t->work + d->qwork_per_task * (size_t)task);
+    const int32_t og = s->O / s->groups, Kp = d->fx->qpacked[0].Kp;
+    int16_t *a = (int16_t *)(t->work + d->fx->qwork_per_task * (size_t)task);
     int32_t *acc = (int32_t *)(a + (size_t)CQ_MC * Kp);
     const int64_t M = (int64_t)s->N * s->OH * s->OW;
     const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
@@ -405,7 +425,7 @@ static void convq_task(void *varg, int task, int n_tasks) {
         const int32_t mc = (int32_t)(M - m0 < CQ_MC ? M - m0 : CQ_MC);
         for (int32_t g = 0; g < s->groups; g++) {
             conv_im2col_q(s, q, t->h ? t->h->zp : NULL, t->in, m0, mc, g, a, Kp);
-            ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked[g], acc, og);
+            ember_qgemm_block(d->path, mc, a, Kp, &d->fx->qpacked[g], acc, og);
             if (t->h) {
                 const int64_t per_img = (int64_t)s->OH * s->OW;
                 for (int32_t i = 0; i < mc; i++) {
@@ -431,7 +451,7 @@ static void convq_pack(conv_data *d, const void *filter, int32_t wtype, int16_t 
     (void)per, (void)esz;   /* reference-only micro builds: the pack call is a trap (gemm.h) */
     for (int32_t g = 0; g < s->groups; g++)
         ember_qgemm_pack_b((const char *)filter + (size_t)g * og * K * esz, wtype, d->q.w_zp, K, K,
-                           og, dst + per * g, &d->qpacked[g]);
+                           og, dst + per * g, &d->fx->qpacked[g]);
 }
 
 static ember_status convq_plan(ember_context *ctx, ember_node *node, conv_data *d,
@@ -447,9 +467,9 @@ static ember_status convq_prepare(ember_context *ctx, ember_node *node, conv_dat
     sp.bias_type_opt = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_Conv2DOptions,
                                               EMBER_Conv2DOptions_quantized_bias_type, 0);
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
-    d->qwork_slot = d->pack_slot = -1;
-    d->q8 = 0;
+    d->fast = 0;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16) return EMBER_OK;
+    EMBER_CHECK(conv_go_fast(ctx, d));
     EMBER_CHECK(ember_convq_expand(ctx, &d->q));
     if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && s->groups == 1 &&
         ember_qgemm8_usable(d->path) && ember_is_const(f) && (!b || ember_is_const(b)) &&
@@ -465,9 +485,9 @@ static void convq8_task(void *varg, int task, int n_tasks) {
     const convq_arg *t = (const convq_arg *)varg;
     const conv_data *d = t->d;
     const conv_shape *s = &d->s;
-    const int32_t K = d->q8b.K, lda = d->q8_direct ? s->C : d->q8b.K4 * 4;
-    int8_t *a = (int8_t *)(t->work + d->qwork_per_task * (size_t)task);
-    const size_t abytes = d->q8_direct ? 0 : (size_t)CQ_MC * (size_t)lda;   /* as convq8_plan */
+    const int32_t K = d->fx->q8b.K, lda = d->fx->q8_direct ? s->C : d->fx->q8b.K4 * 4;
+    int8_t *a = (int8_t *)(t->work + d->fx->qwork_per_task * (size_t)task);
+    const size_t abytes = d->fx->q8_direct ? 0 : (size_t)CQ_MC * (size_t)lda;   /* as convq8_plan */
     int32_t *acc = (int32_t *)(a + ((abytes + 63) & ~(size_t)63));
     const int64_t M = (int64_t)s->N * s->OH * s->OW;
     const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
@@ -477,11 +497,11 @@ static void convq8_task(void *varg, int task, int n_tasks) {
         const int64_t m0 = blk * CQ_MC;
         const int32_t mc = (int32_t)(M - m0 < CQ_MC ? M - m0 : CQ_MC);
         const int8_t *rows = a;
-        if (d->q8_direct) rows = (const int8_t *)t->in + (size_t)m0 * s->C;
+        if (d->fx->q8_direct) rows = (const int8_t *)t->in + (size_t)m0 * s->C;
         else conv_im2col_i8(s, d->q.in_zp, (const int8_t *)t->in, m0, mc, a, lda);
         const ember_qgemm8_rq rq = {d->q.mult, d->q.shift, d->q.out_zp, d->q.act_lo, d->q.act_hi};
         (void)acc;
-        ember_qgemm8_vnni_rq(mc, rows, lda, &d->q8b, &rq, (int8_t *)t->out + (size_t)m0 * s->O, s->O);
+        ember_qgemm8_vnni_rq(mc, rows, lda, &d->fx->q8b, &rq, (int8_t *)t->out + (size_t)m0 * s->O, s->O);
     }
 }
 #endif
@@ -491,24 +511,24 @@ static ember_status convq8_plan(ember_context *ctx, ember_node *node, conv_data 
                                 const ember_tensor *f, const ember_tensor *b) {
     const conv_shape *s = &d->s;
     const int32_t K = s->KH * s->KW * s->Cg;
-    void *mem = ember_pbuf_get(ctx, &d->q8_mem, ember_qgemm8_bytes(K, s->O));
+    void *mem = ember_pbuf_get(ctx, &d->fx->q8_mem, ember_qgemm8_bytes(K, s->O));
     if (!mem) return EMBER_ERR_NOMEM;
     ember_qgemm8_pack((const int8_t *)f->data, K, K, s->O, b ? (const int32_t *)b->data : NULL,
-                      d->q.in_zp, mem, &d->q8b);
-    d->q8 = 1;
-    d->packed_const = 1;   /* nothing to pack per eval */
-    d->q8_direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+                      d->q.in_zp, mem, &d->fx->q8b);
+    d->fx->q8 = 1;
+    d->fx->packed_const = 1;   /* nothing to pack per eval */
+    d->fx->q8_direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
                    s->pad_h == 0 && s->pad_w == 0;
     const int64_t M = (int64_t)s->N * s->OH * s->OW;
     const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || 2.0 * (double)M * s->O * (double)K < 4.0e5) nt = 1;
     if (nt > blocks) nt = (int)blocks;
-    d->qtasks = nt < 1 ? 1 : nt;
-    const size_t abytes = d->q8_direct ? 0 : (size_t)CQ_MC * (size_t)d->q8b.K4 * 4;
-    d->qwork_per_task = (((abytes + 63) & ~(size_t)63) + (size_t)CQ_MC * s->O * sizeof(int32_t) + 63) & ~(size_t)63;
-    d->qwork_slot = ember_request_scratch(ctx, node, d->qwork_per_task * (size_t)d->qtasks);
-    return d->qwork_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    d->fx->qtasks = nt < 1 ? 1 : nt;
+    const size_t abytes = d->fx->q8_direct ? 0 : (size_t)CQ_MC * (size_t)d->fx->q8b.K4 * 4;
+    d->fx->qwork_per_task = (((abytes + 63) & ~(size_t)63) + (size_t)CQ_MC * s->O * sizeof(int32_t) + 63) & ~(size_t)63;
+    d->fx->qwork_slot = ember_request_scratch(ctx, node, d->fx->qwork_per_task * (size_t)d->fx->qtasks);
+    return d->fx->qwork_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
 }
 
 /* Integer GEMM set-up shared by the int8/uint8 and hybrid paths: weights
@@ -519,29 +539,29 @@ static ember_status convq_plan(ember_context *ctx, ember_node *node, conv_data *
     const int32_t og = s->O / s->groups;
     const int64_t K = (int64_t)s->KH * s->KW * s->Cg;
     EMBER_ENSURE(ctx, K < INT32_MAX / 2, "CONV_2D: filter too large");
-    d->qpacked = (ember_qgemm_b *)ember_pbuf_get(ctx, &d->packed_mem,
+    d->fx->qpacked = (ember_qgemm_b *)ember_pbuf_get(ctx, &d->fx->packed_mem,
                                                  sizeof(ember_qgemm_b) * (size_t)s->groups);
-    if (!d->qpacked) return EMBER_ERR_NOMEM;
+    if (!d->fx->qpacked) return EMBER_ERR_NOMEM;
     const size_t pel = ember_qgemm_packed_elems((int32_t)K, og) * (size_t)s->groups;
-    d->packed_const = ember_is_const(f);
-    if (d->packed_const) {
-        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+    d->fx->packed_const = ember_is_const(f);
+    if (d->fx->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
         if (!dst) return EMBER_ERR_NOMEM;
         convq_pack(d, f->data, f->type, dst);
     } else {
-        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
-        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
     const int64_t M = (int64_t)s->N * s->OH * s->OW;
     const int64_t blocks = (M + CQ_MC - 1) / CQ_MC;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || 2.0 * (double)M * s->O * (double)K < 4.0e5) nt = 1;
     if (nt > blocks) nt = (int)blocks;
-    d->qtasks = nt < 1 ? 1 : nt;
+    d->fx->qtasks = nt < 1 ? 1 : nt;
     const size_t kp = (size_t)ember_qgemm_kp((int32_t)K);
-    d->qwork_per_task = ((size_t)CQ_MC * kp * sizeof(int16_t) + (size_t)CQ_MC * og * sizeof(int32_t) + 15) & ~(size_t)15;
-    d->qwork_slot = ember_request_scratch(ctx, node, d->qwork_per_task * (size_t)d->qtasks);
-    if (d->qwork_slot < 0) return EMBER_ERR_NOMEM;
+    d->fx->qwork_per_task = ((size_t)CQ_MC * kp * sizeof(int16_t) + (size_t)CQ_MC * og * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->fx->qwork_slot = ember_request_scratch(ctx, node, d->fx->qwork_per_task * (size_t)d->fx->qtasks);
+    if (d->fx->qwork_slot < 0) return EMBER_ERR_NOMEM;
     return EMBER_OK;
 }
 
@@ -576,11 +596,11 @@ static ember_status convh_prepare(ember_context *ctx, ember_node *node, conv_dat
     const size_t n = (size_t)s->N * s->H * s->W * s->C;
     d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
     if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
-    d->qwork_slot = d->pack_slot = -1;
-    d->q8 = 0;
+    d->fast = 0;
     d->q.type = EMBER_TensorType_INT8;   /* the im2col reads the quantised image */
     d->q.in_zp = d->q.w_zp = 0;
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
+    EMBER_CHECK(conv_go_fast(ctx, d));
     return convq_plan(ctx, node, d, f);
 }
 
@@ -602,13 +622,13 @@ static ember_status convh_eval(ember_context *ctx, ember_node *node, conv_data *
             h.zp[n] = 0;
         }
     }
-    if (d->qwork_slot < 0) {
+    if (!d->fast) {
         conv2d_ref_h(d, &h, (const int8_t *)f->data, bias, out);
         return EMBER_OK;
     }
-    if (!d->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->pack_slot]);
-    convq_arg qa = {d, h.q, bias, out, (char *)node->scratch[d->qwork_slot], &h};
-    if (d->qtasks > 1) ember_parallel_for(ctx, d->qtasks, convq_task, &qa);
+    if (!d->fx->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->fx->pack_slot]);
+    convq_arg qa = {d, h.q, bias, out, (char *)node->scratch[d->fx->qwork_slot], &h};
+    if (d->fx->qtasks > 1) ember_parallel_for(ctx, d->fx->qtasks, convq_task, &qa);
     else convq_task(&qa, 0, 1);
     return EMBER_OK;
 }
@@ -676,35 +696,35 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
 
     d->path = ember_kernel_path();
-    d->pack_slot = d->col_slot = -1;
-    d->packed = NULL;
+    d->fast = 0;
     if (d->quant) return convq_prepare(ctx, node, d, x, f, b, y, act);
     if (d->hybrid) return convh_prepare(ctx, node, d, f, b, y, act);
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
+    EMBER_CHECK(conv_go_fast(ctx, d));
 
     const int32_t og = s->O / s->groups, K = s->KH * s->KW * s->Cg;
     const int64_t M = (int64_t)s->OH * s->OW;
     EMBER_ENSURE(ctx, M <= INT32_MAX && (int64_t)s->KH * s->KW * s->Cg <= INT32_MAX,
                  "CONV_2D: too large");
-    d->direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+    d->fx->direct = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
                 s->pad_h == 0 && s->pad_w == 0;
-    d->packed = (ember_gemm_b *)ember_pbuf_get(ctx, &d->packed_mem,
+    d->fx->packed = (ember_gemm_b *)ember_pbuf_get(ctx, &d->fx->packed_mem,
                                                sizeof(ember_gemm_b) * (size_t)s->groups);
-    if (!d->packed) return EMBER_ERR_NOMEM;
+    if (!d->fx->packed) return EMBER_ERR_NOMEM;
     const size_t pfloats = ember_gemm_packed_floats(K, og) * (size_t)s->groups;
-    d->packed_const = ember_is_const(f) && (!b || ember_is_const(b));
-    if (d->packed_const) {
-        float *dst = (float *)ember_pbuf_get(ctx, &d->pack_mem, pfloats * sizeof(float));
+    d->fx->packed_const = ember_is_const(f) && (!b || ember_is_const(b));
+    if (d->fx->packed_const) {
+        float *dst = (float *)ember_pbuf_get(ctx, &d->fx->pack_mem, pfloats * sizeof(float));
         if (!dst) return EMBER_ERR_NOMEM;
-        conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL, dst, d->packed);
+        conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL, dst, d->fx->packed);
     } else {
-        d->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
-        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
-    d->tasks = ember_gemm_tasks(ctx, (int32_t)M, og, K);
-    d->implicit = !d->direct && s->groups == 1 && s->dil_w == 1 &&
+    d->fx->tasks = ember_gemm_tasks(ctx, (int32_t)M, og, K);
+    d->fx->implicit = !d->fx->direct && s->groups == 1 && s->dil_w == 1 &&
                   (int64_t)s->KW * s->C <= 1024;
-    if (d->implicit) {
+    if (d->fx->implicit) {
         /* interior columns: ox*sw - pw >= 0 and ox*sw - pw + KW - 1 <= W - 1 */
         int64_t lo = ((int64_t)s->pad_w + s->stride_w - 1) / s->stride_w;
         int64_t top = (int64_t)s->W - s->KW + s->pad_w;
@@ -712,19 +732,19 @@ static ember_status conv_prepare(ember_context *ctx, ember_node *node) {
         if (hi > s->OW) hi = s->OW;
         if (lo > s->OW) lo = s->OW;
         if (hi < lo) hi = lo;
-        d->ox_lo = (int32_t)lo;
-        d->ox_hi = (int32_t)hi;
+        d->fx->ox_lo = (int32_t)lo;
+        d->fx->ox_hi = (int32_t)hi;
         int nt = ember_num_threads(ctx);
         const double work = 2.0 * (double)M * s->N * og * K;
         if (nt < 1 || work < 4.0e5) nt = 1;
         if (nt > s->N * s->OH) nt = s->N * s->OH;
-        d->tasks = nt < 1 ? 1 : nt;
+        d->fx->tasks = nt < 1 ? 1 : nt;
     }
-    if (!d->direct) {
+    if (!d->fx->direct) {
         /* implicit GEMM: one im2col row per task (border pixels); else MC rows */
-        const size_t per = d->implicit ? (size_t)K : ember_gemm_scratch_floats(K);
-        d->col_slot = ember_request_scratch(ctx, node, (size_t)d->tasks * per * sizeof(float));
-        if (d->col_slot < 0) return EMBER_ERR_NOMEM;
+        const size_t per = d->fx->implicit ? (size_t)K : ember_gemm_scratch_floats(K);
+        d->fx->col_slot = ember_request_scratch(ctx, node, (size_t)d->fx->tasks * per * sizeof(float));
+        if (d->fx->col_slot < 0) return EMBER_ERR_NOMEM;
     }
     return EMBER_OK;
 }
@@ -741,30 +761,30 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
         return convh_eval(ctx, node, d, in, f, b ? (const float *)b->data : NULL, (float *)y->data);
     if (d->quant) {
         const void *bias = b ? b->data : NULL;
-        if (d->qwork_slot < 0) {
+        if (!d->fast) {
             conv2d_ref_q(s, &d->q, x->data, f->data, bias, y->data);
             return EMBER_OK;
         }
-        if (!d->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->pack_slot]);
-        convq_arg qa = {d, x->data, bias, y->data, (char *)node->scratch[d->qwork_slot], NULL};
-        if (d->qtasks > 1) ember_parallel_for(ctx, d->qtasks, convq_task, &qa);
+        if (!d->fx->packed_const) convq_pack(d, f->data, f->type, (int16_t *)node->scratch[d->fx->pack_slot]);
+        convq_arg qa = {d, x->data, bias, y->data, (char *)node->scratch[d->fx->qwork_slot], NULL};
+        if (d->fx->qtasks > 1) ember_parallel_for(ctx, d->fx->qtasks, convq_task, &qa);
         else convq_task(&qa, 0, 1);
         return EMBER_OK;
     }
     float *out = (float *)y->data;
-    if (d->path == EMBER_PATH_REF) {
+    if (!d->fast) {
         conv2d_ref_f32(s, in, (const float *)f->data, b ? (const float *)b->data : NULL, out);
         return EMBER_OK;
     }
-    if (!d->packed_const)
+    if (!d->fx->packed_const)
         conv_pack(s, (const float *)f->data, b ? (const float *)b->data : NULL,
-                  (float *)node->scratch[d->pack_slot], d->packed);
+                  (float *)node->scratch[d->fx->pack_slot], d->fx->packed);
     const int32_t og = s->O / s->groups;
-    float *col = d->col_slot >= 0 ? (float *)node->scratch[d->col_slot] : NULL;
-    if (d->implicit) {
-        conv_rows_arg ra = {d, in, out, col, (size_t)d->packed[0].K,
+    float *col = d->fx->col_slot >= 0 ? (float *)node->scratch[d->fx->col_slot] : NULL;
+    if (d->fx->implicit) {
+        conv_rows_arg ra = {d, in, out, col, (size_t)d->fx->packed[0].K,
                             s->N * s->OH};
-        if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, conv_rows_task, &ra);
+        if (d->fx->tasks > 1) ember_parallel_for(ctx, d->fx->tasks, conv_rows_task, &ra);
         else conv_rows_task(&ra, 0, 1);
         return EMBER_OK;
     }
@@ -776,8 +796,8 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
             ember_gemm_job job;
             memset(&job, 0, sizeof job);
             job.M = s->OH * s->OW;
-            job.b = &d->packed[g];
-            if (d->direct) {
+            job.b = &d->fx->packed[g];
+            if (d->fx->direct) {
                 job.a = img + (size_t)g * s->Cg;
                 job.lda = s->C;
             } else {
@@ -789,7 +809,7 @@ static ember_status conv_eval(ember_context *ctx, ember_node *node) {
             job.lo = s->lo;
             job.hi = s->hi;
             job.path = d->path;
-            job.tasks = d->tasks;
+            job.tasks = d->fx->tasks;
             ember_gemm_run(ctx, &job, col);
         }
     }

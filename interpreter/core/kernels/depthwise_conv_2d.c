@@ -63,22 +63,14 @@ static void depthwise_ref_f32(const dw_shape *s, const float *in, const float *f
                     }
 }
 
-typedef struct dw_data {
-    dw_shape s;
-    int path;
+/* The vector paths' state: allocated only once prepare picks one, so
+ * reference-only devices keep none of it. */
+typedef struct dw_fast {
     int32_t ox_lo, ox_hi;    /* interior output columns [ox_lo, ox_hi) */
     float *zeros;            /* OC zeros: bias when there is none, out-of-bounds taps */
     float *wpack;            /* packed full 16-channel blocks (persistent) or NULL */
     int pack_slot;           /* scratch for packing non-constant weights, or -1 */
-    int tasks;
     ember_pbuf zeros_mem, wpack_mem;
-    int quant;
-    ember_convq q;
-    int acc_slot;            /* per task: OC accumulators */
-    int hybrid;
-    const float *wscale;
-    int32_t wscale_n;
-    int hq_slot;             /* N*H*W*C int8 + N scales + N zero points */
     int qdirect;             /* ember_dwq_pixel path */
     int16_t *qw16, *qwpack;  /* packed weights (persistent when constant, else scratch) */
     int16_t *qwide;          /* AVX-512 32-channel blocks, or NULL */
@@ -86,7 +78,34 @@ typedef struct dw_data {
     int qpack_slot;
     uint8_t *zrow;           /* C bytes of the input zero point */
     ember_pbuf qw_mem, zrow_mem;
+} dw_fast;
+
+typedef struct dw_data {
+    dw_shape s;
+    int path;
+    int tasks;
+    int quant;
+    ember_convq q;
+    int acc_slot;            /* per task: OC accumulators */
+    int hybrid;
+    const float *wscale;
+    int32_t wscale_n;
+    int hq_slot;             /* N*H*W*C int8 + N scales + N zero points */
+    dw_fast *fx;             /* kept across re-prepares */
+    int fast;                /* 1: a vector path through fx */
 } dw_data;
+
+/* Turns a vector path on, its state allocated on first use. */
+static ember_status dw_go_fast(ember_context *ctx, dw_data *d) {
+    if (!d->fx) {
+        d->fx = (dw_fast *)ember_alloc_persistent(ctx, sizeof(dw_fast));
+        if (!d->fx) return EMBER_ERR_NOMEM;
+    }
+    d->fast = 1;
+    d->fx->qdirect = 0;
+    d->fx->pack_slot = d->fx->qpack_slot = -1;
+    return EMBER_OK;
+}
 
 typedef struct dw_hrows {
     int8_t *q;
@@ -226,7 +245,7 @@ static void dw_border(const dw_data *d, const ember_dw_row *p, const float *img,
         for (int32_t kx = 0; kx < s->KW; kx++) {
             const int32_t ix = ox * s->stride_w - s->pad_w + kx * s->dil_w;
             taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
-                                        ? d->zeros
+                                        ? d->fx->zeros
                                         : img + ((size_t)iy * s->W + ix) * s->C;
         }
     }
@@ -268,19 +287,19 @@ static void dw_rows_task(void *varg, int task, int n_tasks) {
             const int32_t iy = oy * s->stride_h - s->pad_h + ky * s->dil_h;
             in_rows[ky] = (iy < 0 || iy >= s->H) ? NULL : img + (size_t)iy * s->W * s->C;
         }
-        for (int32_t ox = 0; ox < d->ox_lo && ox < s->OW; ox++)
+        for (int32_t ox = 0; ox < d->fx->ox_lo && ox < s->OW; ox++)
             dw_border(d, &p, img, orow + (size_t)ox * s->C, oy, ox);
-        if (d->ox_lo < d->ox_hi) {
+        if (d->fx->ox_lo < d->fx->ox_hi) {
 #ifdef EMBER_HAVE_AVX2_BUILD
             if (d->path == EMBER_PATH_AVX2 && p.avx512)
-                ember_dw_row_avx512(&p, orow, d->ox_lo, d->ox_hi);
+                ember_dw_row_avx512(&p, orow, d->fx->ox_lo, d->fx->ox_hi);
             else if (d->path == EMBER_PATH_AVX2)
-                ember_dw_row_avx2(&p, orow, d->ox_lo, d->ox_hi);
+                ember_dw_row_avx2(&p, orow, d->fx->ox_lo, d->fx->ox_hi);
             else
 #endif
-                ember_dw_row_generic(&p, orow, d->ox_lo, d->ox_hi);
+                ember_dw_row_generic(&p, orow, d->fx->ox_lo, d->fx->ox_hi);
         }
-        for (int32_t ox = d->ox_hi > d->ox_lo ? d->ox_hi : d->ox_lo; ox < s->OW; ox++)
+        for (int32_t ox = d->fx->ox_hi > d->fx->ox_lo ? d->fx->ox_hi : d->fx->ox_lo; ox < s->OW; ox++)
             dw_border(d, &p, img, orow + (size_t)ox * s->C, oy, ox);
     }
 }
@@ -386,7 +405,7 @@ static void dwq_direct_task(void *varg, int task, int n_tasks) {
                     for (int32_t kx = 0; kx < s->KW; kx++) {
                         const int32_t ix = ix0 + kx * s->dil_w;
                         taps[ky * s->KW + kx] = (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W)
-                                                    ? (const void *)d->zrow
+                                                    ? (const void *)d->fx->zrow
                                                     : (const void *)(img + ((size_t)iy * s->W + ix) * s->C);
                     }
                 }
@@ -413,24 +432,24 @@ static ember_status dwq_direct_prepare(ember_context *ctx, ember_node *node, dw_
     const dw_shape *s = &d->s;
     const int32_t T = s->KH * s->KW;
     /* AVX-512 blocks where the CPU runs the VNNI kernels (same gate) */
-    d->qwide_on = ember_qgemm8_usable(d->path) && s->OC >= 32;
+    d->fx->qwide_on = ember_qgemm8_usable(d->path) && s->OC >= 32;
     const size_t n16 = (size_t)T * s->OC,
-                 np = ember_dwq_wpack_elems(s->OC, T) + (d->qwide_on ? ember_dwq_wide_elems(s->OC, T) : 0);
-    d->zrow = (uint8_t *)ember_pbuf_get(ctx, &d->zrow_mem, (size_t)s->C);
-    if (!d->zrow) return EMBER_ERR_NOMEM;
-    memset(d->zrow, (int)(uint8_t)d->q.in_zp, (size_t)s->C);
-    d->qpack_slot = -1;
+                 np = ember_dwq_wpack_elems(s->OC, T) + (d->fx->qwide_on ? ember_dwq_wide_elems(s->OC, T) : 0);
+    d->fx->zrow = (uint8_t *)ember_pbuf_get(ctx, &d->fx->zrow_mem, (size_t)s->C);
+    if (!d->fx->zrow) return EMBER_ERR_NOMEM;
+    memset(d->fx->zrow, (int)(uint8_t)d->q.in_zp, (size_t)s->C);
+    d->fx->qpack_slot = -1;
     if (ember_is_const(f)) {
-        d->qw16 = (int16_t *)ember_pbuf_get(ctx, &d->qw_mem, (n16 + np) * sizeof(int16_t));
-        if (!d->qw16) return EMBER_ERR_NOMEM;
-        d->qwpack = d->qw16 + n16;
-        d->qwide = d->qwide_on ? d->qwpack + ember_dwq_wpack_elems(s->OC, T) : NULL;
-        dwq_pack(s, &d->q, f->data, d->qw16, d->qwpack, d->qwide);
+        d->fx->qw16 = (int16_t *)ember_pbuf_get(ctx, &d->fx->qw_mem, (n16 + np) * sizeof(int16_t));
+        if (!d->fx->qw16) return EMBER_ERR_NOMEM;
+        d->fx->qwpack = d->fx->qw16 + n16;
+        d->fx->qwide = d->fx->qwide_on ? d->fx->qwpack + ember_dwq_wpack_elems(s->OC, T) : NULL;
+        dwq_pack(s, &d->q, f->data, d->fx->qw16, d->fx->qwpack, d->fx->qwide);
     } else {
-        d->qpack_slot = ember_request_scratch(ctx, node, (n16 + np) * sizeof(int16_t));
-        if (d->qpack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->qpack_slot = ember_request_scratch(ctx, node, (n16 + np) * sizeof(int16_t));
+        if (d->fx->qpack_slot < 0) return EMBER_ERR_NOMEM;
     }
-    d->qdirect = 1;
+    d->fx->qdirect = 1;
     return EMBER_OK;
 }
 
@@ -541,13 +560,14 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_tensor_resize(ctx, y, 4, dims));
 
     d->path = ember_kernel_path();
+    d->fast = 0;
     if (d->hybrid) return dwh_prepare(ctx, node, d, f, b, y, act);
     if (d->quant) {
         ember_convq_spec sp = {"DEPTHWISE_CONV_2D", s->OC, 3, 0, 0, 0};
         EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, f, b, y, act, &d->q));
-        d->qdirect = 0;
         if (d->path != EMBER_PATH_REF && s->dm == 1 && !d->q.acc64 &&
             d->q.type != EMBER_TensorType_INT16 && s->KH * s->KW <= EMBER_DWQ_MAX_TAPS) {
+            EMBER_CHECK(dw_go_fast(ctx, d));
             EMBER_CHECK(ember_convq_expand(ctx, &d->q));
             EMBER_CHECK(dwq_direct_prepare(ctx, node, d, f));
         }
@@ -561,6 +581,7 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     }
     if (s->dm != 1 || s->KH > 16 || s->KW > 16) d->path = EMBER_PATH_REF;
     if (d->path == EMBER_PATH_REF) return EMBER_OK;
+    EMBER_CHECK(dw_go_fast(ctx, d));
     /* Interior columns: ox*sw - pw >= 0 and ox*sw - pw + (KW-1)*dw <= W-1. */
     int64_t lo = ((int64_t)s->pad_w + s->stride_w - 1) / s->stride_w;
     int64_t top = (int64_t)s->W - 1 - (int64_t)(s->KW - 1) * s->dil_w + s->pad_w;
@@ -568,21 +589,21 @@ static ember_status dw_prepare(ember_context *ctx, ember_node *node) {
     if (hi > s->OW) hi = s->OW;
     if (lo > s->OW) lo = s->OW;
     if (hi < lo) hi = lo;
-    d->ox_lo = (int32_t)lo;
-    d->ox_hi = (int32_t)hi;
-    d->zeros = (float *)ember_pbuf_get(ctx, &d->zeros_mem, sizeof(float) * (size_t)s->OC);
-    if (!d->zeros) return EMBER_ERR_NOMEM;
-    d->wpack = NULL;
-    d->pack_slot = -1;
+    d->fx->ox_lo = (int32_t)lo;
+    d->fx->ox_hi = (int32_t)hi;
+    d->fx->zeros = (float *)ember_pbuf_get(ctx, &d->fx->zeros_mem, sizeof(float) * (size_t)s->OC);
+    if (!d->fx->zeros) return EMBER_ERR_NOMEM;
+    d->fx->wpack = NULL;
+    d->fx->pack_slot = -1;
     if (s->C >= 16) {
         const size_t pf = (size_t)(s->C / 16) * (1 + (size_t)s->KH * s->KW) * 16;
         if (ember_is_const(f) && (!b || ember_is_const(b))) {
-            d->wpack = (float *)ember_pbuf_get(ctx, &d->wpack_mem, pf * sizeof(float));
-            if (!d->wpack) return EMBER_ERR_NOMEM;
-            dw_pack_f32(s, (const float *)f->data, b ? (const float *)b->data : NULL, d->wpack);
+            d->fx->wpack = (float *)ember_pbuf_get(ctx, &d->fx->wpack_mem, pf * sizeof(float));
+            if (!d->fx->wpack) return EMBER_ERR_NOMEM;
+            dw_pack_f32(s, (const float *)f->data, b ? (const float *)b->data : NULL, d->fx->wpack);
         } else {
-            d->pack_slot = ember_request_scratch(ctx, node, pf * sizeof(float));
-            if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+            d->fx->pack_slot = ember_request_scratch(ctx, node, pf * sizeof(float));
+            if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
         }
     }
     const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
@@ -604,14 +625,14 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
                  (float *)y->data);
         return EMBER_OK;
     }
-    if (d->quant && d->qdirect) {
-        dwq_direct dt = {d, x->data, b ? (const int32_t *)b->data : NULL, y->data, d->qw16, d->qwpack,
-                         d->qwide};
-        if (d->qpack_slot >= 0) {
+    if (d->quant && d->fast) {
+        dwq_direct dt = {d, x->data, b ? (const int32_t *)b->data : NULL, y->data, d->fx->qw16, d->fx->qwpack,
+                         d->fx->qwide};
+        if (d->fx->qpack_slot >= 0) {
             const int32_t T = d->s.KH * d->s.KW;
-            int16_t *w16 = (int16_t *)node->scratch[d->qpack_slot];
+            int16_t *w16 = (int16_t *)node->scratch[d->fx->qpack_slot];
             int16_t *wp = w16 + (size_t)T * d->s.OC;
-            int16_t *wide = d->qwide_on ? wp + ember_dwq_wpack_elems(d->s.OC, T) : NULL;
+            int16_t *wide = d->fx->qwide_on ? wp + ember_dwq_wpack_elems(d->s.OC, T) : NULL;
             dwq_pack(&d->s, &d->q, f->data, w16, wp, wide);
             dt.w16 = w16;
             dt.wpack = wp;
@@ -634,9 +655,9 @@ static ember_status dw_eval(ember_context *ctx, ember_node *node) {
         return EMBER_OK;
     }
     dw_task t = {d, (const float *)x->data, (const float *)f->data,
-                 b ? (const float *)b->data : d->zeros, d->wpack, (float *)y->data};
-    if (d->pack_slot >= 0) {
-        float *wp = (float *)node->scratch[d->pack_slot];
+                 b ? (const float *)b->data : d->fx->zeros, d->fx->wpack, (float *)y->data};
+    if (d->fx->pack_slot >= 0) {
+        float *wp = (float *)node->scratch[d->fx->pack_slot];
         dw_pack_f32(&d->s, (const float *)f->data, b ? (const float *)b->data : NULL, wp);
         t.wpack = wp;
     }

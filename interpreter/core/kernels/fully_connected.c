@@ -45,27 +45,44 @@ static void fully_connected_ref_f32(int32_t B, int32_t K, int32_t O, const float
         }
 }
 
-typedef struct fc_data {
-    int32_t B, K, O;
-    float lo, hi;
-    int path;
+/* The vector paths' state: allocated only once prepare picks one, so
+ * reference-only devices keep none of it. */
+typedef struct fc_fast {
     ember_gemm_b packed;
     int packed_const, pack_slot, tasks;
     ember_pbuf pack_mem;
-    /* quantised */
-    int quant;
-    ember_convq q;
     ember_qgemm_b qpacked;
     int work_slot;              /* per task: FCQ_MC x Kp int16 + FCQ_MC x O int32 */
     size_t work_per_task;
     int q8;                     /* VNNI byte GEMM (bias folded into its init) */
     ember_qgemm8_b q8b;
     ember_pbuf q8_mem;
+} fc_fast;
+
+typedef struct fc_data {
+    int32_t B, K, O;
+    float lo, hi;
+    int path;
+    fc_fast *fx;                /* kept across re-prepares */
+    int fast;                   /* 1: eval takes the vector path through fx */
+    /* quantised */
+    int quant;
+    ember_convq q;
     /* hybrid */
     int hybrid, asym, per_channel;
     const float *wscale;        /* weights' scales (1 or O) */
     int hq_slot;                /* B*K int8 + B floats (scales) + B int32 (zero points) */
 } fc_data;
+
+/* Turns the vector path on, its state allocated on first use. */
+static ember_status fc_go_fast(ember_context *ctx, fc_data *d) {
+    if (!d->fx) {
+        d->fx = (fc_fast *)ember_alloc_persistent(ctx, sizeof(fc_fast));
+        if (!d->fx) return EMBER_ERR_NOMEM;
+    }
+    d->fast = 1;
+    return EMBER_OK;
+}
 
 /* Plain loops over any integer variant (the oracle, and the int16 path):
  * 64-bit sums, reduced to TFLite's int32 wrap-around by ember_convq_finish
@@ -95,21 +112,21 @@ static void fcq_task(void *varg, int task, int n_tasks) {
     const fcq_arg *t = (const fcq_arg *)varg;
     const fc_data *d = t->d;
     const ember_convq *q = &d->q;
-    const int32_t K = d->K, Kp = d->qpacked.Kp, O = d->O;
-    int16_t *a = (int16_t *)(t->work + d->work_per_task * (size_t)task);
+    const int32_t K = d->K, Kp = d->fx->qpacked.Kp, O = d->O;
+    int16_t *a = (int16_t *)(t->work + d->fx->work_per_task * (size_t)task);
     int32_t *acc = (int32_t *)(a + (size_t)FCQ_MC * Kp);
     const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
     const int32_t b0 = (int32_t)((int64_t)blocks * task / n_tasks);
     const int32_t b1 = (int32_t)((int64_t)blocks * (task + 1) / n_tasks);
 #ifdef EMBER_HAVE_AVX2_BUILD
-    if (d->q8) {
-        acc = (int32_t *)(t->work + d->work_per_task * (size_t)task);
+    if (d->fx->q8) {
+        acc = (int32_t *)(t->work + d->fx->work_per_task * (size_t)task);
         for (int32_t blk = b0; blk < b1; blk++) {
             const int32_t m0 = blk * FCQ_MC;
             const int32_t mc = d->B - m0 < FCQ_MC ? d->B - m0 : FCQ_MC;
             const ember_qgemm8_rq rq = {q->mult, q->shift, q->out_zp, q->act_lo, q->act_hi};
             (void)acc;
-            ember_qgemm8_vnni_rq(mc, (const int8_t *)t->in + (size_t)m0 * K, K, &d->q8b, &rq,
+            ember_qgemm8_vnni_rq(mc, (const int8_t *)t->in + (size_t)m0 * K, K, &d->fx->q8b, &rq,
                                  (int8_t *)t->out + (size_t)m0 * O, O);
         }
         return;
@@ -130,7 +147,7 @@ static void fcq_task(void *varg, int task, int n_tasks) {
             }
             if (Kp > K) row[K] = 0;
         }
-        ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
+        ember_qgemm_block(d->path, mc, a, Kp, &d->fx->qpacked, acc, O);
         ember_convq_requant_rows(q, d->path, acc, O, mc, t->bias, 0, O, (int8_t *)t->out + (size_t)m0 * O, O);
     }
 }
@@ -196,8 +213,8 @@ typedef struct fch_arg {
 static void fch_task(void *varg, int task, int n_tasks) {
     const fch_arg *t = (const fch_arg *)varg;
     const fc_data *d = t->d;
-    const int32_t K = d->K, Kp = d->qpacked.Kp, O = d->O;
-    int16_t *a = (int16_t *)(t->work + d->work_per_task * (size_t)task);
+    const int32_t K = d->K, Kp = d->fx->qpacked.Kp, O = d->O;
+    int16_t *a = (int16_t *)(t->work + d->fx->work_per_task * (size_t)task);
     int32_t *acc = (int32_t *)(a + (size_t)FCQ_MC * Kp);
     const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
     const int32_t b0 = (int32_t)((int64_t)blocks * task / n_tasks);
@@ -212,7 +229,7 @@ static void fch_task(void *varg, int task, int n_tasks) {
             for (int32_t k = 0; k < K; k++) row[k] = (int16_t)(x[k] - zp);
             if (Kp > K) row[K] = 0;
         }
-        ember_qgemm_block(d->path, mc, a, Kp, &d->qpacked, acc, O);
+        ember_qgemm_block(d->path, mc, a, Kp, &d->fx->qpacked, acc, O);
         for (int32_t i = 0; i < mc; i++)
             for (int32_t o = 0; o < O; o++)
                 t->out[(size_t)(m0 + i) * O + o] =
@@ -247,27 +264,29 @@ static ember_status fch_prepare(ember_context *ctx, ember_node *node, fc_data *d
     const size_t n = (size_t)d->B * d->K;
     d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)d->B * 8 + 8);
     if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
-    d->work_slot = d->pack_slot = -1;
+    d->fast = 0;
     if (d->path == EMBER_PATH_REF || d->O == 0 || d->B == 0) return EMBER_OK;
+    EMBER_CHECK(fc_go_fast(ctx, d));
+    d->fx->pack_slot = -1;
     const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
-    d->packed_const = ember_is_const(w);
-    if (d->packed_const) {
-        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+    d->fx->packed_const = ember_is_const(w);
+    if (d->fx->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
         if (!dst) return EMBER_ERR_NOMEM;
-        ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O, dst, &d->qpacked);
+        ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O, dst, &d->fx->qpacked);
     } else {
-        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
-        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
     const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
     if (nt > blocks) nt = blocks;
-    d->tasks = nt;
+    d->fx->tasks = nt;
     const size_t kp = (size_t)ember_qgemm_kp(d->K);
-    d->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
-    d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
-    return d->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    d->fx->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
+    return d->fx->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
 }
 
 static ember_status fch_eval(ember_context *ctx, ember_node *node, fc_data *d,
@@ -276,15 +295,15 @@ static ember_status fch_eval(ember_context *ctx, ember_node *node, fc_data *d,
     fch_rows r = fch_layout(d, node->scratch[d->hq_slot]);
     fch_quantize(d, (const float *)x->data, &r);
     const float *bias = b ? (const float *)b->data : NULL;
-    if (d->work_slot < 0) {
+    if (!d->fast) {
         fch_ref(d, &r, (const int8_t *)w->data, bias, (float *)y->data);
         return EMBER_OK;
     }
-    if (!d->packed_const)
+    if (!d->fx->packed_const)
         ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O,
-                           (int16_t *)node->scratch[d->pack_slot], &d->qpacked);
-    fch_arg arg = {d, &r, bias, (float *)y->data, (char *)node->scratch[d->work_slot]};
-    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, fch_task, &arg);
+                           (int16_t *)node->scratch[d->fx->pack_slot], &d->fx->qpacked);
+    fch_arg arg = {d, &r, bias, (float *)y->data, (char *)node->scratch[d->fx->work_slot]};
+    if (d->fx->tasks > 1) ember_parallel_for(ctx, d->fx->tasks, fch_task, &arg);
     else fch_task(&arg, 0, 1);
     return EMBER_OK;
 }
@@ -300,48 +319,50 @@ static ember_status fcq_prepare(ember_context *ctx, ember_node *node, fc_data *d
     sp.bias_type_opt = (int32_t)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
                                               EMBER_FullyConnectedOptions_quantized_bias_type, 0);
     EMBER_CHECK(ember_convq_prepare(ctx, &sp, x, w, b, y, act, &d->q));
-    d->work_slot = -1;
-    d->q8 = 0;
+    d->fast = 0;
     if (d->path == EMBER_PATH_REF || d->q.type == EMBER_TensorType_INT16 || d->O == 0 ||
         d->B == 0)
         return EMBER_OK;
+    EMBER_CHECK(fc_go_fast(ctx, d));
+    d->fx->q8 = 0;
+    d->fx->pack_slot = -1;
     EMBER_CHECK(ember_convq_expand(ctx, &d->q));
     if (d->q.type == EMBER_TensorType_INT8 && d->q.w_zp == 0 && ember_qgemm8_usable(d->path) &&
         ember_is_const(w) && (!b || ember_is_const(b))) {
-        void *mem = ember_pbuf_get(ctx, &d->q8_mem, ember_qgemm8_bytes(d->K, d->O));
+        void *mem = ember_pbuf_get(ctx, &d->fx->q8_mem, ember_qgemm8_bytes(d->K, d->O));
         if (!mem) return EMBER_ERR_NOMEM;
         ember_qgemm8_pack((const int8_t *)w->data, d->K, d->K, d->O, b ? (const int32_t *)b->data : NULL,
-                          d->q.in_zp, mem, &d->q8b);
-        d->q8 = d->packed_const = 1;
+                          d->q.in_zp, mem, &d->fx->q8b);
+        d->fx->q8 = d->fx->packed_const = 1;
         const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
         int nt = ember_num_threads(ctx);
         if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
         if (nt > blocks) nt = blocks;
-        d->tasks = nt;
-        d->work_per_task = (size_t)FCQ_MC * d->O * sizeof(int32_t);
-        d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
-        return d->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+        d->fx->tasks = nt;
+        d->fx->work_per_task = (size_t)FCQ_MC * d->O * sizeof(int32_t);
+        d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
+        return d->fx->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
     }
     /* integer GEMM: weights packed once when constant, else per eval */
     const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
-    d->packed_const = ember_is_const(w);
-    if (d->packed_const) {
-        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->pack_mem, pel * sizeof(int16_t));
+    d->fx->packed_const = ember_is_const(w);
+    if (d->fx->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
         if (!dst) return EMBER_ERR_NOMEM;
-        ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O, dst, &d->qpacked);
+        ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O, dst, &d->fx->qpacked);
     } else {
-        d->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
-        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
     const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
     if (nt > blocks) nt = blocks;
-    d->tasks = nt;
+    d->fx->tasks = nt;
     const size_t kp = (size_t)ember_qgemm_kp(d->K);
-    d->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
-    d->work_slot = ember_request_scratch(ctx, node, d->work_per_task * (size_t)nt);
-    if (d->work_slot < 0) return EMBER_ERR_NOMEM;
+    d->fx->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
+    if (d->fx->work_slot < 0) return EMBER_ERR_NOMEM;
     return EMBER_OK;
 }
 
@@ -349,15 +370,15 @@ static ember_status fcq_eval(ember_context *ctx, ember_node *node, fc_data *d,
                              const ember_tensor *x, const ember_tensor *w,
                              const ember_tensor *b, ember_tensor *y) {
     const void *bias = b ? b->data : NULL;
-    if (d->work_slot < 0) {
+    if (!d->fast) {
         fully_connected_ref_q(&d->q, d->B, d->K, d->O, x->data, w->data, bias, y->data);
         return EMBER_OK;
     }
-    if (!d->packed_const)
+    if (!d->fx->packed_const)
         ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O,
-                           (int16_t *)node->scratch[d->pack_slot], &d->qpacked);
-    fcq_arg arg = {d, x->data, bias, y->data, (char *)node->scratch[d->work_slot]};
-    if (d->tasks > 1) ember_parallel_for(ctx, d->tasks, fcq_task, &arg);
+                           (int16_t *)node->scratch[d->fx->pack_slot], &d->fx->qpacked);
+    fcq_arg arg = {d, x->data, bias, y->data, (char *)node->scratch[d->fx->work_slot]};
+    if (d->fx->tasks > 1) ember_parallel_for(ctx, d->fx->tasks, fcq_task, &arg);
     else fcq_task(&arg, 0, 1);
     return EMBER_OK;
 }
@@ -418,22 +439,24 @@ static ember_status fc_prepare(ember_context *ctx, ember_node *node) {
     EMBER_CHECK(ember_tensor_resize(ctx, y, nd, dims));
 
     d->path = ember_kernel_path();
-    d->pack_slot = -1;
+    d->fast = 0;
     if (d->quant) return fcq_prepare(ctx, node, d, x, w, b, y, act);
     if (d->hybrid) return fch_prepare(ctx, node, d, w, b, y, act);
     if (d->path == EMBER_PATH_REF || d->O == 0) return EMBER_OK;
+    EMBER_CHECK(fc_go_fast(ctx, d));
+    d->fx->pack_slot = -1;
     const size_t pfloats = ember_gemm_packed_floats(d->K, d->O);
-    d->packed_const = ember_is_const(w) && (!b || ember_is_const(b));
-    if (d->packed_const) {
-        float *dst = (float *)ember_pbuf_get(ctx, &d->pack_mem, pfloats * sizeof(float));
+    d->fx->packed_const = ember_is_const(w) && (!b || ember_is_const(b));
+    if (d->fx->packed_const) {
+        float *dst = (float *)ember_pbuf_get(ctx, &d->fx->pack_mem, pfloats * sizeof(float));
         if (!dst) return EMBER_ERR_NOMEM;
         ember_gemm_pack_b((const float *)w->data, 1, d->K, d->K, d->O,
-                          b ? (const float *)b->data : NULL, dst, &d->packed);
+                          b ? (const float *)b->data : NULL, dst, &d->fx->packed);
     } else {
-        d->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
-        if (d->pack_slot < 0) return EMBER_ERR_NOMEM;
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pfloats * sizeof(float));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
     }
-    d->tasks = ember_gemm_tasks(ctx, d->B, d->O, d->K);
+    d->fx->tasks = ember_gemm_tasks(ctx, d->B, d->O, d->K);
     return EMBER_OK;
 }
 
@@ -445,20 +468,20 @@ static ember_status fc_eval(ember_context *ctx, ember_node *node) {
     ember_tensor *y = ember_output(ctx, node, 0);
     if (d->quant) return fcq_eval(ctx, node, d, x, w, b, y);
     if (d->hybrid) return fch_eval(ctx, node, d, x, w, b, y);
-    if (d->path == EMBER_PATH_REF || d->O == 0) {
+    if (!d->fast) {
         fully_connected_ref_f32(d->B, d->K, d->O, (const float *)x->data, (const float *)w->data,
                                 b ? (const float *)b->data : NULL, d->lo, d->hi,
                                 (float *)y->data);
         return EMBER_OK;
     }
-    if (!d->packed_const)
+    if (!d->fx->packed_const)
         ember_gemm_pack_b((const float *)w->data, 1, d->K, d->K, d->O,
                           b ? (const float *)b->data : NULL,
-                          (float *)node->scratch[d->pack_slot], &d->packed);
+                          (float *)node->scratch[d->fx->pack_slot], &d->fx->packed);
     ember_gemm_job job;
     memset(&job, 0, sizeof job);
     job.M = d->B;
-    job.b = &d->packed;
+    job.b = &d->fx->packed;
     job.a = (const float *)x->data;
     job.lda = d->K;
     job.c = (float *)y->data;
@@ -466,7 +489,7 @@ static ember_status fc_eval(ember_context *ctx, ember_node *node) {
     job.lo = d->lo;
     job.hi = d->hi;
     job.path = d->path;
-    job.tasks = d->tasks;
+    job.tasks = d->fx->tasks;
     ember_gemm_run(ctx, &job, NULL);
     return EMBER_OK;
 }
