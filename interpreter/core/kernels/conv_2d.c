@@ -570,21 +570,7 @@ static ember_status convh_prepare(ember_context *ctx, ember_node *node, conv_dat
                                   const ember_tensor *y, int act) {
     const char *op = "CONV_2D";
     conv_shape *s = &d->s;
-    if (f->type != EMBER_TensorType_INT8)
-        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "%s: a float32 input needs float32 or int8 (hybrid) filter, not %s", op,
-                          ember_type_name(f->type));
-    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
-                 "%s: hybrid (int8 filter) needs a float32 output and bias (output %s)", op,
-                 ember_type_name(y->type));
-    EMBER_CHECK(ember_quant_require(ctx, f, op, "filter"));
-    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(f), "%s: int8 filter '%s' must be symmetric (zero point 0)",
-                 op, f->name ? f->name : "?");
-    if (f->q.count > 1)
-        EMBER_ENSURE(ctx, f->q.count == s->O && f->q.quantized_dimension == 0,
-                     "%s: filter '%s' has %d scales on dimension %d; expected %d on dimension 0", op,
-                     f->name ? f->name : "?", (int)f->q.count, (int)f->q.quantized_dimension,
-                     (int)s->O);
+    EMBER_CHECK(ember_hybrid_weights_check(ctx, op, "filter", f, b, y, s->O, 0));
     d->wscale = f->q.scale;
     d->wscale_n = f->q.count;
     /* LiteRT: distinct channel scales, or groups, take its per-channel

@@ -360,6 +360,32 @@ void ember_dwq_pixel_avx512(const ember_dwq_pixel *p, const void *const *taps, v
 
 /* Requantises one accumulator (int32 arithmetic wraps like TFLite's int32
  * accumulator; 64-bit for int16 with int64 bias). */
+/* The int8 weights of a hybrid (float activations, int8 weights) CONV_2D,
+ * DEPTHWISE_CONV_2D or FULLY_CONNECTED: int8, symmetric, per tensor or with
+ * `n` scales on dimension `qdim`; float32 output and bias. `what` names the
+ * tensor in messages ("filter", "weights"). */
+static inline ember_status ember_hybrid_weights_check(ember_context *ctx, const char *op,
+                                                      const char *what, const ember_tensor *w,
+                                                      const ember_tensor *b, const ember_tensor *y,
+                                                      int32_t n, int32_t qdim) {
+    if (w->type != EMBER_TensorType_INT8)
+        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
+                          "%s: a float32 input needs float32 or int8 (hybrid) %s, not %s", op, what,
+                          ember_type_name(w->type));
+    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
+                 "%s: hybrid (int8 %s) needs a float32 output and bias (output %s)", op, what,
+                 ember_type_name(y->type));
+    EMBER_CHECK(ember_quant_require(ctx, w, op, what));
+    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(w), "%s: int8 %s '%s' must be symmetric (zero point 0)",
+                 op, what, w->name ? w->name : "?");
+    if (w->q.count > 1)
+        EMBER_ENSURE(ctx, w->q.count == n && w->q.quantized_dimension == qdim,
+                     "%s: %s '%s' has %d scales on dimension %d; expected %d on dimension %d", op,
+                     what, w->name ? w->name : "?", (int)w->q.count, (int)w->q.quantized_dimension,
+                     (int)n, (int)qdim);
+    return EMBER_OK;
+}
+
 static inline int32_t ember_convq_finish(const ember_convq *q, int64_t acc, const void *bias, int32_t c) {
     if (q->acc64) return ember_convq_apply64(q, acc + ember_convq_bias(q, bias, c), c);
     uint32_t a = (uint32_t)acc + (uint32_t)ember_convq_bias(q, bias, c);

@@ -458,21 +458,7 @@ static ember_status dwh_prepare(ember_context *ctx, ember_node *node, dw_data *d
                                 const ember_tensor *y, int act) {
     const char *op = "DEPTHWISE_CONV_2D";
     dw_shape *s = &d->s;
-    if (f->type != EMBER_TensorType_INT8)
-        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "%s: a float32 input needs float32 or int8 (hybrid) filter, not %s", op,
-                          ember_type_name(f->type));
-    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
-                 "%s: hybrid (int8 filter) needs a float32 output and bias (output %s)", op,
-                 ember_type_name(y->type));
-    EMBER_CHECK(ember_quant_require(ctx, f, op, "filter"));
-    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(f), "%s: int8 filter '%s' must be symmetric (zero point 0)",
-                 op, f->name ? f->name : "?");
-    if (f->q.count > 1)
-        EMBER_ENSURE(ctx, f->q.count == s->OC && f->q.quantized_dimension == 3,
-                     "%s: filter '%s' has %d scales on dimension %d; expected %d on dimension 3", op,
-                     f->name ? f->name : "?", (int)f->q.count, (int)f->q.quantized_dimension,
-                     (int)s->OC);
+    EMBER_CHECK(ember_hybrid_weights_check(ctx, op, "filter", f, b, y, s->OC, 3));
     d->wscale = f->q.scale;
     d->wscale_n = f->q.count;
     EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));

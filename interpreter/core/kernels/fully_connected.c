@@ -241,22 +241,8 @@ static ember_status fch_prepare(ember_context *ctx, ember_node *node, fc_data *d
                                 const ember_tensor *w, const ember_tensor *b,
                                 const ember_tensor *y, int act) {
     const char *op = "FULLY_CONNECTED";
-    if (w->type != EMBER_TensorType_INT8)
-        return ember_fail(ctx, EMBER_ERR_UNSUPPORTED,
-                          "%s: a float32 input needs float32 or int8 (hybrid) weights, not %s", op,
-                          ember_type_name(w->type));
-    EMBER_ENSURE(ctx, y->type == EMBER_TensorType_FLOAT32 && (!b || b->type == EMBER_TensorType_FLOAT32),
-                 "%s: hybrid (int8 weights) needs a float32 output and bias (output %s)", op,
-                 ember_type_name(y->type));
-    EMBER_CHECK(ember_quant_require(ctx, w, op, "weights"));
-    EMBER_ENSURE(ctx, ember_quant_zp_all_zero(w), "%s: int8 weights '%s' must be symmetric (zero point 0)",
-                 op, w->name ? w->name : "?");
+    EMBER_CHECK(ember_hybrid_weights_check(ctx, op, "weights", w, b, y, d->O, 0));
     d->per_channel = w->q.count > 1;
-    if (d->per_channel)
-        EMBER_ENSURE(ctx, w->q.count == d->O && w->q.quantized_dimension == 0,
-                     "%s: weights '%s' have %d scales on dimension %d; expected %d on dimension 0",
-                     op, w->name ? w->name : "?", (int)w->q.count, (int)w->q.quantized_dimension,
-                     (int)d->O);
     d->wscale = w->q.scale;
     d->asym = (int)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
                                  EMBER_FullyConnectedOptions_asymmetric_quantize_inputs, 0) != 0;
