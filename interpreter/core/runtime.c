@@ -438,12 +438,22 @@ static ember_status plan_arena(ember_context *ctx) {
     int32_t *first_use = ctx->first_use, *last_use = ctx->last_use;
 #endif
     for (int32_t i = 0; i < nt; i++) { first_use[i] = INT32_MAX; last_use[i] = -1; }
-    /* Inputs live for the whole run: a caller sets them once and may invoke
-     * again (as TFLite allows) without their memory having been reused. */
+    /* Inputs are written before node 0 runs, so they live from 0. On the host
+     * they also live to the end: a caller sets them once and may invoke again
+     * (as TFLite allows) without their memory having been reused. A device
+     * build's API (ember_micro.h) has the caller set the model's inputs before
+     * every invoke, so there they end at their last reader and the planner may
+     * reuse them, as TFLite Micro does. Only subgraph 0's: control-flow
+     * kernels may rely on their subgraphs' inputs surviving an invoke. */
+#ifdef EMBER_MICRO
+    int32_t input_end = ctx->index == 0 ? 0 : end;
+#else
+    int32_t input_end = end;
+#endif
     for (int32_t i = 0; i < ctx->def->n_inputs; i++) {
         int32_t t = ctx->def->inputs[i];
         first_use[t] = 0;
-        last_use[t] = end;
+        last_use[t] = input_end;
     }
     for (int32_t n = 0; n < nn; n++) {
         const ember_node *node = &ctx->nodes[n];

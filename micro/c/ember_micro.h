@@ -11,6 +11,10 @@
  * all memory comes from the arena handed to ember_micro_init: no malloc, no
  * stdio, no threads. EMBER_MICRO_ARENA_BYTES (ember_micro_config.h) is the
  * size `ember micro build` computed for this model.
+ *
+ * Set every input again before every invoke: the planner reuses an input's
+ * memory for later activations once its last reader has run (as TFLite Micro
+ * does), so after an invoke the input buffers hold scratch, not your data.
  */
 #ifndef EMBER_MICRO_API_H
 #define EMBER_MICRO_API_H
@@ -28,7 +32,8 @@ extern "C" {
 int ember_micro_init(void *arena, size_t arena_bytes);
 int ember_micro_num_inputs(void);
 int ember_micro_num_outputs(void);
-/* The input's memory (write it in place) and its size in bytes; NULL if i is out of range. */
+/* The input's memory (write it in place, before each invoke) and its size in
+ * bytes; NULL if i is out of range. */
 void *ember_micro_input(int i, size_t *bytes);
 int ember_micro_set_input(int i, const void *data, size_t bytes);
 int ember_micro_invoke(void);

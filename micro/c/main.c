@@ -126,6 +126,7 @@ int main(void) {
     ember_last_status = ember_micro_init(arena, sizeof arena);
     if (ember_last_status) for (;;) {}
     for (;;) {
+        /* inputs are set before every invoke: the last one reused their memory */
         size_t n;
         void *in = ember_micro_input(0, &n);
         memset(in, 0, n);
