@@ -4,7 +4,7 @@ import pytest
 
 import ember
 from ember.schema.builder import ModelBuilder
-from oracle import assert_matches_litert, ember as run_ember, litert as run_litert
+from oracle import assert_close, assert_matches_litert, ember as run_ember, litert as run_litert
 
 
 def _unary_model(op, shape, dtype, out_dtype=None, options=None):
@@ -143,6 +143,89 @@ def test_activation_threads():
     x = _data([2, 96, 96, 8], lo=-8, hi=8)
     for op in ["LOGISTIC", "RELU6", "HARD_SWISH"]:
         assert_matches_litert(_unary_model(op, list(x.shape), "float32"), [x], num_threads=4)
+
+
+# Float LOGISTIC / TANH run the fast_math.h loops at the width of each kernel
+# path (SSE2 for ref/generic, 8 lanes on avx2, 16 on avx512; unset = best).
+F32_PATHS = ["ref", "generic", "avx2", "avx512", None]
+
+
+@pytest.fixture(params=F32_PATHS, ids=lambda p: p or "default")
+def f32_path(request, monkeypatch):
+    if request.param is None:
+        monkeypatch.delenv("EMBER_KERNEL_PATH", raising=False)
+    else:
+        monkeypatch.setenv("EMBER_KERNEL_PATH", request.param)
+    return request.param
+
+
+def _sigmoid64(v):
+    # e^-|v| form: no overflow, and the tiny (subnormal) results for v << 0.
+    e = np.exp(-np.abs(v))
+    return np.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _edge_inputs():
+    specials = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1e-30,
+                         -1e-30, 0.625, -0.625, 9.0, -9.0, 17.0, -17.0, 44.3, -44.3, 87.33,
+                         -87.33, -87.34, -88.0, -100.0, -103.28, -103.97, -103.98, -104.0,
+                         -105.0, 88.73, 89.0, 100.0, -902.6, 902.6, 3.4e38, -3.4e38],
+                        np.float32)
+    # dense over the range where the results go subnormal, then to 0 (selfie's
+    # mask logits sit there), and the usual range; odd length for the tails
+    dense = [np.linspace(-110.0, 95.0, 20011, dtype=np.float32),
+             np.linspace(-8.0, 8.0, 4001, dtype=np.float32)]
+    return np.concatenate([specials] + dense)
+
+
+def _ulps(got, want64):
+    """|got - want| in ulps of float32(want) (2^-149 steps below 2^-126)."""
+    a = np.abs(want64)
+    with np.errstate(divide="ignore"):
+        ulp = np.exp2(np.floor(np.log2(np.maximum(a, 2.0**-126))) - 23)
+    return np.abs(got.astype(np.float64) - want64) / ulp
+
+
+@pytest.mark.parametrize("op,ref,bound", [("LOGISTIC", _sigmoid64, 3.0), ("TANH", np.tanh, 2.0)])
+def test_logistic_tanh_every_path(f32_path, op, ref, bound):
+    x = _edge_inputs()
+    model = _unary_model(op, [x.size], "float32")
+    got = run_ember(model, [x])[0]
+    nan = np.isnan(x)
+    assert np.array_equal(np.isnan(got), nan), f"{op} on {f32_path}: NaN positions"
+    with np.errstate(all="ignore"):
+        want = ref(x.astype(np.float64))
+    err = _ulps(got[~nan], want[~nan])
+    worst = int(np.argmax(err))
+    assert err[worst] <= bound, (f"{op} on {f32_path}: {err[worst]:.2f} ulp at "
+                                 f"x={x[~nan][worst]!r}, got {got[~nan][worst]!r}")
+    # exact limits at +-inf and where the result saturates
+    lim = {"LOGISTIC": {np.inf: 1.0, -np.inf: 0.0, 100.0: 1.0, -105.0: 0.0, -902.6: 0.0},
+           "TANH": {np.inf: 1.0, -np.inf: -1.0, 100.0: 1.0, -100.0: -1.0, 902.6: 1.0}}[op]
+    for v, w in lim.items():
+        assert got[np.flatnonzero(x == np.float32(v))[0]] == w, f"{op}({v}) on {f32_path}"
+    # and LiteRT (XNNPACK flushes results below 2^-126 to 0, within any tolerance)
+    assert_close(got, run_litert(model, [x])[0])
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_logistic_tanh_position_independent(f32_path, op):
+    # Vector body, masked/scalar tails and thread splits give each element the
+    # same value wherever it falls in the tensor.
+    x = np.linspace(-95.0, 12.0, 53, dtype=np.float32)
+    want = run_ember(_unary_model(op, [x.size], "float32"), [x])[0]
+    for pad in range(1, 18):
+        xp = np.concatenate([np.full(pad, 0.5, np.float32), x])
+        got = run_ember(_unary_model(op, [xp.size], "float32"), [xp])[0]
+        np.testing.assert_array_equal(got[pad:], want)
+    for n in (1, 7, 16, 17):
+        got = run_ember(_unary_model(op, [n], "float32"), [x[-n:]])[0]
+        np.testing.assert_array_equal(got, want[-n:])
+    big = np.tile(x, 2000)
+    a = run_ember(_unary_model(op, [big.size], "float32"), [big], num_threads=1)[0]
+    b = run_ember(_unary_model(op, [big.size], "float32"), [big], num_threads=3)[0]
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:x.size], want)
 
 
 # ---- PRELU ---------------------------------------------------------------------

@@ -34,6 +34,7 @@
 #include "elementwise_common.h"
 #include "fast_math.h"
 #include "gemm.h"
+#include "opt/act_f32.h"
 #include "opt/qew.h"
 #include "quant_elementwise.h"
 #include "quant_lut.h"
@@ -425,6 +426,22 @@ static void qact_fast(act_data *d, int32_t type) {
 #endif
 }
 
+/* Float LOGISTIC / TANH on the x86 vector path: the same fast_math.h loops
+ * compiled 8 (AVX2) or 16 (AVX-512) lanes wide instead of SSE2's 4; the
+ * division and polynomial make them compute-bound, so width is speed. */
+static ember_ew_fn act_f32_fast(ember_ew_fn fn) {
+    /* (micro projects never copy the opt/ .c files) */
+#if defined(EMBER_HAVE_AVX2_BUILD) && !defined(EMBER_MICRO)
+    if (fn != logistic_f32 && fn != tanh_f32) return fn;
+    if (ember_kernel_path() != EMBER_PATH_AVX2) return fn;
+    const int wide = ember_f32_avx512();
+    if (fn == logistic_f32) return wide ? ember_logistic_f32_avx512 : ember_logistic_f32_avx2;
+    return wide ? ember_tanh_f32_avx512 : ember_tanh_f32_avx2;
+#else
+    return fn;
+#endif
+}
+
 static ember_status act_prepare(ember_context *ctx, ember_node *node, const char *name,
                                 ember_ew_fn fn) {
     act_data *d = (act_data *)node->data;
@@ -442,7 +459,7 @@ static ember_status act_prepare(ember_context *ctx, ember_node *node, const char
         return ember_fail(ctx, EMBER_ERR_UNSUPPORTED, "%s does not support %s", name,
                           ember_type_name(x->type));
     } else {
-        d->fn = fn;
+        d->fn = act_f32_fast(fn);
     }
     return ember_tensor_resize(ctx, y, x->ndim, x->dims);
 }

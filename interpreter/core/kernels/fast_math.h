@@ -94,12 +94,28 @@ static inline float ember_fast_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r2 + r + 1.0f;
-    /* k = n + 150 in [0, 279]; 2^n = 2^n1 * 2^n2 with n1 = floor(k/2) - 75
-     * and n2 = n - n1, both in [-75, 65] (normal), so a subnormal result is
-     * rounded once, by the last multiply, and n = 129 overflows to inf. */
-    const uint32_t k = ember_fm_bits(t) - 0x4B400000u + 150u;
+    /* A float op whose result is subnormal costs a microcode assist on x86
+     * (~100+ cycles per vector, 5-15x the whole function), and every lane
+     * evaluates both sides of a select, so no op below may produce one.
+     * Results below 2^-126 (n <= -127, or n = -126 with p < 1: "tiny") are
+     * built from integers: q = p * 2^(n + 149) < 2^23 is exact and normal,
+     * q + 2^23 rounds it to the nearest integer (ties to even, as a
+     * subnormal multiply would round), and that integer is the subnormal's
+     * bit pattern (2^23 itself gives 2^-126). Float compares keep NaN off
+     * the tiny side. */
+    const uint32_t tiny = 0u - (uint32_t)((nf < -126.5f) | ((nf < -125.5f) & (p < 1.0f)));
+    /* k = n + 150 in [0, 279] (tiny lanes: 150, n = 0); 2^n = 2^n1 * 2^n2
+     * with n1 = floor(k/2) - 75 and n2 = n - n1, both in [-75, 65]
+     * (normal), so n = 129 overflows to inf through the last multiply. */
+    const uint32_t k0 = ember_fm_bits(t) - 0x4B400000u + 150u;
+    const uint32_t k = (k0 & ~tiny) | (150u & tiny);
     const uint32_t k1 = k >> 1, k2 = k - k1;
-    return (p * ember_fm_float((k1 + 52u) << 23)) * ember_fm_float((k2 + 52u) << 23);
+    const float big = (p * ember_fm_float((k1 + 52u) << 23)) * ember_fm_float((k2 + 52u) << 23);
+    /* tiny lanes: k0 in [0, 24], so 2^(k0 - 1) is normal; other lanes use
+     * k0 = 0 (a normal, discarded value). */
+    const float q = p * ember_fm_float(((k0 & tiny) + 126u) << 23) + 8388608.0f;
+    const uint32_t sub = ember_fm_bits(q) - 0x4B000000u;
+    return ember_fm_float((ember_fm_bits(big) & ~tiny) | (sub & tiny));
 }
 
 /* e^x - 1 without cancellation near 0. */
@@ -123,8 +139,14 @@ static inline float ember_fast_expm1f(float x) {
  * large negative x gives the correctly tiny (subnormal) result e / (1 + e). */
 static inline float ember_fast_logisticf(float x) {
     const float e = ember_fast_expf(-fabsf(x));
-    const float s = 1.0f / (1.0f + e);
-    return ember_fm_sel(x < 0.0f, e * s, s);       /* NaN: s (NaN) */
+    /* e below 2^-126 is its own answer for x < 0 (1 + e rounds to 1); it is
+     * replaced by 0 before the add and multiply so that neither takes a
+     * subnormal operand or makes a subnormal result (an x86 assist). */
+    const uint32_t tiny = 0u - (uint32_t)(e < 1.17549435e-38f);
+    const float en = ember_fm_float(ember_fm_bits(e) & ~tiny);
+    const float s = 1.0f / (1.0f + en);
+    const float neg = ember_fm_float((ember_fm_bits(en * s) & ~tiny) | (ember_fm_bits(e) & tiny));
+    return ember_fm_sel(x < 0.0f, neg, s);         /* NaN: s (NaN) */
 }
 
 static inline float ember_fast_tanhf(float x) {
