@@ -159,8 +159,7 @@ def generate(info, plan, model_bytes=None):
         sb = "{" + ", ".join(f"{b}u" for _, b in scratch) + "}" if scratch else "{0}"
         node_rows.append(f"    {{&ember_kernel_{opname}, EMBER_BuiltinOperator_{opname}, {int(code.version)}, "
                          f"{len(ins)}, {len(outs)}, n{n}_in, n{n}_out, {otype}, {opts}, {len(scratch)}, {so}, {sb}}},")
-        calls.append(f"    ember_aot_at(ctx, {n});\n"
-                     f"    if ((st = ember_kernel_{opname}.eval(ctx, &nodes[{n}])) != EMBER_OK) return st;")
+        calls.append(f"    if ((st = ember_kernel_{opname}.eval(ctx, ember_aot_node_at(ctx, {n}))) != EMBER_OK) return st;")
     head = [f"extern const ember_kernel ember_kernel_{k};" for k in sorted(kernels)]
     ins = [int(x) for x in sg.inputs]
     outs_ = [int(x) for x in sg.outputs]
@@ -171,6 +170,6 @@ def generate(info, plan, model_bytes=None):
             f"const int32_t ember_aot_outputs[] = {{{', '.join(map(str, outs_)) or '0'}}};",
             f"const int32_t ember_aot_n_inputs = {len(ins)}, ember_aot_n_outputs = {len(outs_)};",
             f"const uint32_t ember_aot_arena_bytes = {psg['arena']}u;", "",
-            "ember_status ember_aot_invoke(ember_context *ctx, ember_node *nodes) {",
+            "ember_status ember_aot_invoke(ember_context *ctx) {",
             "    ember_status st;"] + calls + ["    return EMBER_OK;", "}", ""]
     return "\n".join(out)

@@ -54,7 +54,8 @@ extern const int32_t ember_aot_inputs[], ember_aot_outputs[];
 extern const uint32_t ember_aot_arena_bytes;
 
 /* Generated: every node's eval, in order, no lookups. */
-ember_status ember_aot_invoke(ember_context *ctx, ember_node *nodes);
-/* For the generated code: marks the running node (error messages). */
-void ember_aot_at(ember_context *ctx, int32_t node);
+ember_status ember_aot_invoke(ember_context *ctx);
+/* For the generated code: node i, ready to eval (it also becomes the running
+ * node that error messages name). Valid until the next call. */
+ember_node *ember_aot_node_at(ember_context *ctx, int32_t i);
 #endif

@@ -15,9 +15,17 @@ void ember_pl_init(void *mem, size_t bytes);
 size_t ember_pl_used_peak(void);
 size_t ember_pl_capacity(void);
 
+/* Nodes take no table in RAM: a node's description is in flash, and what
+ * init and prepare leave behind is its op data (node_data) and, known only
+ * once the arena exists, its scratch pointers (arena + the planned offset).
+ * ember_aot_node_at rebuilds the one node that runs in `node` (kernels keep no
+ * node pointer past a call), which saves an ember_node (108 bytes on a
+ * Cortex-M) per node less one. */
 struct ember_context {
     ember_tensor *tensors;
-    ember_node *nodes;
+    ember_node *node;           /* the running node */
+    void **node_data;           /* each node's op data from init */
+    uint8_t *arena;
     int32_t n_tensors, n_nodes, current;
     int phase;                  /* 1 prepare, 2 eval */
     size_t persistent;
@@ -199,7 +207,36 @@ const struct ember_sparsity *ember_tensor_sparsity(ember_context *ctx, int32_t i
     return NULL;
 }
 
-void ember_aot_at(ember_context *ctx, int32_t node) { ctx->current = node; }
+/* Fills ctx->node with node i's description; with_plan adds the scratch
+ * buffers the plan gave it (prepare requests them instead). */
+static ember_node *load_node(ember_context *ctx, int32_t i, int with_plan) {
+    const ember_aot_node *d = &ember_aot_nodes[i];
+    ember_node *n = ctx->node;
+    memset(n, 0, sizeof *n);
+    ctx->current = i;
+    n->op = d->op;
+    n->version = d->version;
+    n->index = i;
+    n->n_inputs = d->n_inputs;
+    n->n_outputs = d->n_outputs;
+    n->inputs = d->inputs;
+    n->outputs = d->outputs;
+    n->options_type = d->options_type;
+    n->options.buf = (const uint8_t *)(const void *)d->opts;
+    n->options.pos = d->opts ? 1u : 0u;
+    n->kernel = d->kernel;
+    n->data = ctx->node_data[i];
+    if (with_plan) {
+        n->n_scratch = d->n_scratch;
+        for (int32_t s = 0; s < d->n_scratch; s++) {
+            n->scratch_bytes[s] = d->scratch_bytes[s];
+            n->scratch[s] = ctx->arena + d->scratch_offset[s];
+        }
+    }
+    return n;
+}
+
+ember_node *ember_aot_node_at(ember_context *ctx, int32_t i) { return load_node(ctx, i, 1); }
 
 /* ---- ember_micro.h -------------------------------------------------------- */
 
@@ -214,13 +251,15 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
     ctx->n_tensors = ember_aot_n_tensors;
     ctx->n_nodes = ember_aot_n_nodes;
     ctx->tensors = ember_pl_calloc((size_t)(ember_aot_n_ram ? ember_aot_n_ram : 1), sizeof *ctx->tensors);
-    ctx->nodes = ember_pl_calloc((size_t)(ctx->n_nodes ? ctx->n_nodes : 1), sizeof *ctx->nodes);
-    if (!ctx->tensors || !ctx->nodes ||
+    ctx->node = ember_pl_calloc(1, sizeof *ctx->node);
+    ctx->node_data = ember_pl_calloc((size_t)(ctx->n_nodes ? ctx->n_nodes : 1), sizeof *ctx->node_data);
+    if (!ctx->tensors || !ctx->node || !ctx->node_data ||
         ember_pl_arena_alloc(&arena, 16, ember_aot_arena_bytes ? ember_aot_arena_bytes : 16) != 0) {
         ember_pl_snprintf(g_err, sizeof g_err, "the arena (%u bytes) is too small: the plan alone "
                           "needs %u", (unsigned)ember_pl_capacity(), (unsigned)ember_aot_arena_bytes);
         return g_status = EMBER_ERR_NOMEM;
     }
+    ctx->arena = arena;
     for (int32_t i = 0; i < ember_aot_n_ram; i++) {
         const ember_aot_tensor *d = &ember_aot_tensors[i];
         ember_tensor *t = &ctx->tensors[i];
@@ -236,25 +275,14 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
     ctx->phase = 1;
     for (int32_t i = 0; i < ctx->n_nodes; i++) {
         const ember_aot_node *d = &ember_aot_nodes[i];
-        ember_node *n = &ctx->nodes[i];
-        ctx->current = i;
-        n->op = d->op;
-        n->version = d->version;
-        n->index = i;
-        n->n_inputs = d->n_inputs;
-        n->n_outputs = d->n_outputs;
-        n->inputs = d->inputs;
-        n->outputs = d->outputs;
-        n->options_type = d->options_type;
-        n->options.buf = (const uint8_t *)(const void *)d->opts;
-        n->options.pos = d->opts ? 1u : 0u;
-        n->kernel = d->kernel;
+        ember_node *n = load_node(ctx, i, 0);
         if (n->kernel->init) {
             n->data = n->kernel->init(ctx, n);
             if (!n->data && g_status) return EMBER_ERR_NOMEM;
         }
         int st = n->kernel->prepare ? n->kernel->prepare(ctx, n) : EMBER_OK;
         if (st != EMBER_OK) return g_status = st;
+        ctx->node_data[i] = n->data;
         if (n->n_scratch != d->n_scratch) {
             ember_fail(ctx, EMBER_ERR_STATE, "kernel asked for %d scratch buffers, the AOT plan has %d",
                        (int)n->n_scratch, (int)d->n_scratch);
@@ -266,7 +294,6 @@ int ember_micro_init(void *arena_mem, size_t arena_bytes) {
                            (unsigned)n->scratch_bytes[s], (unsigned)d->scratch_bytes[s]);
                 return EMBER_ERR_STATE;
             }
-            n->scratch[s] = (uint8_t *)arena + d->scratch_offset[s];
         }
     }
     ctx->phase = 0;
@@ -302,7 +329,7 @@ int ember_micro_invoke(void) {
         return g_status = EMBER_ERR_STATE;
     }
     g_ctx.phase = 2;
-    int st = ember_aot_invoke(&g_ctx, g_ctx.nodes);
+    int st = ember_aot_invoke(&g_ctx);
     g_ctx.phase = 0;
     if (st != EMBER_OK) g_status = st;
     return st;
