@@ -129,12 +129,6 @@ static const float *conv_im2col_f32(void *varg, int32_t m0, int32_t mc, float *b
 }
 
 /* Hybrid: the quantised images, their scales and zero points. */
-typedef struct conv_hrows {
-    int8_t *q;
-    float *scale;
-    int32_t *zp;
-} conv_hrows;
-
 /* The vector paths' state: allocated only once prepare picks one, so
  * reference-only devices keep none of it. */
 typedef struct conv_fast {
@@ -307,13 +301,13 @@ typedef struct convq_arg {
     const void *in, *bias;
     void *out;
     char *work;
-    const conv_hrows *h;    /* hybrid, else NULL */
+    const ember_hybrid_rows *h;    /* hybrid, else NULL */
 } convq_arg;
 
 /* Hybrid output: bias + sum * scales in LiteRT's order (per-channel:
  * sum * channel scale * image scale; else sum * (image scale * weight
  * scale)), then the float activation. */
-static inline float convh_finish(const conv_data *d, const conv_hrows *h, const float *bias,
+static inline float convh_finish(const conv_data *d, const ember_hybrid_rows *h, const float *bias,
                                  int32_t n, int32_t oc, int32_t acc) {
     float v;
     if (d->h_per_channel) v = (float)acc * d->wscale[d->wscale_n > 1 ? oc : 0] * h->scale[n];
@@ -323,7 +317,7 @@ static inline float convh_finish(const conv_data *d, const conv_hrows *h, const 
 }
 
 /* Plain loops for the hybrid reference path. */
-static void conv2d_ref_h(const conv_data *d, const conv_hrows *h, const int8_t *filter,
+static void conv2d_ref_h(const conv_data *d, const ember_hybrid_rows *h, const int8_t *filter,
                          const float *bias, float *out) {
     const conv_shape *s = &d->s;
     const int32_t og = s->O / s->groups;
@@ -579,8 +573,7 @@ static ember_status convh_prepare(ember_context *ctx, ember_node *node, conv_dat
     for (int32_t i = 1; i < f->q.count; i++)
         if (f->q.scale[i] != f->q.scale[0]) d->h_per_channel = 1;
     EMBER_CHECK(ember_act_range_f32(ctx, act, &s->lo, &s->hi));
-    const size_t n = (size_t)s->N * s->H * s->W * s->C;
-    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
+    d->hq_slot = ember_request_scratch(ctx, node, ember_hybrid_rows_bytes((size_t)s->N, (size_t)s->H * s->W * s->C));
     if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
     d->fast = 0;
     d->q.type = EMBER_TensorType_INT8;   /* the im2col reads the quantised image */
@@ -594,11 +587,7 @@ static ember_status convh_eval(ember_context *ctx, ember_node *node, conv_data *
                                const float *in, const ember_tensor *f, const float *bias, float *out) {
     const conv_shape *s = &d->s;
     const size_t per_img = (size_t)s->H * s->W * s->C;
-    char *mem = (char *)node->scratch[d->hq_slot];
-    conv_hrows h;
-    h.q = (int8_t *)mem;
-    h.scale = (float *)(mem + ((per_img * (size_t)s->N + 15) & ~(size_t)15));
-    h.zp = (int32_t *)(h.scale + s->N);
+    ember_hybrid_rows h = ember_hybrid_rows_at(node->scratch[d->hq_slot], (size_t)s->N, per_img);
     for (int32_t n = 0; n < s->N; n++) {
         if (d->h_per_channel) {
             ember_quantize_floats_asymmetric(in + per_img * n, per_img, h.q + per_img * n,

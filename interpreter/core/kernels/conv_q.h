@@ -234,6 +234,27 @@ void ember_dwq_pixel_avx512(const ember_dwq_pixel *p, const void *const *taps, v
 
 /* Requantises one accumulator (int32 arithmetic wraps like TFLite's int32
  * accumulator; 64-bit for int16 with int64 bias). */
+/* A hybrid op's float input quantised on the fly: `rows` rows (images for conv
+ * and depthwise, batch rows for FULLY_CONNECTED) of `per_row` int8 values, then
+ * a float scale and an int32 zero point per row, carved from one scratch buffer. */
+typedef struct ember_hybrid_rows {
+    int8_t *q;
+    float *scale;
+    int32_t *zp;
+} ember_hybrid_rows;
+
+static inline size_t ember_hybrid_rows_bytes(size_t rows, size_t per_row) {
+    return ((rows * per_row + 15) & ~(size_t)15) + rows * 8 + 8;
+}
+
+static inline ember_hybrid_rows ember_hybrid_rows_at(void *mem, size_t rows, size_t per_row) {
+    ember_hybrid_rows r;
+    r.q = (int8_t *)mem;
+    r.scale = (float *)((char *)mem + ((rows * per_row + 15) & ~(size_t)15));
+    r.zp = (int32_t *)(r.scale + rows);
+    return r;
+}
+
 /* The int8 weights of a hybrid (float activations, int8 weights) CONV_2D,
  * DEPTHWISE_CONV_2D or FULLY_CONNECTED: int8, symmetric, per tensor or with
  * `n` scales on dimension `qdim`; float32 output and bias. `what` names the

@@ -107,18 +107,12 @@ static ember_status dw_go_fast(ember_context *ctx, dw_data *d) {
     return EMBER_OK;
 }
 
-typedef struct dw_hrows {
-    int8_t *q;
-    float *scale;
-    int32_t *zp;
-} dw_hrows;
-
 typedef struct dwq_task {
     const dw_data *d;
     const void *in, *filter, *bias;
     void *out;
     char *acc;
-    const dw_hrows *h;       /* hybrid, else NULL */
+    const ember_hybrid_rows *h;       /* hybrid, else NULL */
 } dwq_task;
 
 /* Adds one tap (input pixel xp, weights wp, both channels-innermost) into
@@ -465,8 +459,7 @@ static ember_status dwh_prepare(ember_context *ctx, ember_node *node, dw_data *d
     d->q.type = EMBER_TensorType_INT8;   /* the tap loop reads the quantised image */
     d->q.in_zp = d->q.w_zp = 0;
     d->q.acc64 = 0;
-    const size_t n = (size_t)s->N * s->H * s->W * s->C;
-    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)s->N * 8 + 8);
+    d->hq_slot = ember_request_scratch(ctx, node, ember_hybrid_rows_bytes((size_t)s->N, (size_t)s->H * s->W * s->C));
     const double work = 2.0 * s->N * s->OH * s->OW * (double)s->OC * s->KH * s->KW;
     int nt = ember_num_threads(ctx);
     if (nt < 1 || work < 2.0e5) nt = 1;
@@ -480,11 +473,7 @@ static void dwh_eval(ember_context *ctx, ember_node *node, dw_data *d, const flo
                      const void *filter, const float *bias, float *out) {
     const dw_shape *s = &d->s;
     const size_t per_img = (size_t)s->H * s->W * s->C;
-    char *mem = (char *)node->scratch[d->hq_slot];
-    dw_hrows h;
-    h.q = (int8_t *)mem;
-    h.scale = (float *)(mem + ((per_img * (size_t)s->N + 15) & ~(size_t)15));
-    h.zp = (int32_t *)(h.scale + s->N);
+    ember_hybrid_rows h = ember_hybrid_rows_at(node->scratch[d->hq_slot], (size_t)s->N, per_img);
     for (int32_t n = 0; n < s->N; n++)
         ember_quantize_floats_asymmetric(in + per_img * n, per_img, h.q + per_img * n, &h.scale[n],
                                          &h.zp[n]);

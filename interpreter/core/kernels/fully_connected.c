@@ -154,31 +154,16 @@ static void fcq_task(void *varg, int task, int n_tasks) {
 
 /* ---- hybrid ----------------------------------------------------------------- */
 
-typedef struct fch_rows {
-    int8_t *q;
-    float *scale;
-    int32_t *zp;
-} fch_rows;
-
-static fch_rows fch_layout(const fc_data *d, void *mem) {
-    fch_rows r;
-    const size_t n = (size_t)d->B * d->K;
-    r.q = (int8_t *)mem;
-    r.scale = (float *)((char *)mem + ((n + 15) & ~(size_t)15));
-    r.zp = (int32_t *)(r.scale + d->B);
-    return r;
-}
-
 /* bias + dot * scale as LiteRT: the row's scale times the weights' (a
  * float product), then the fused float activation. */
-static inline float fch_finish(const fc_data *d, const fch_rows *r, const float *bias,
+static inline float fch_finish(const fc_data *d, const ember_hybrid_rows *r, const float *bias,
                                int32_t b, int32_t o, int32_t dot) {
     const float scale = r->scale[b] * d->wscale[d->per_channel ? o : 0];
     const float v = (bias ? bias[o] : 0.0f) + (float)dot * scale;
     return ember_clampf(v, d->lo, d->hi);
 }
 
-static void fch_quantize(const fc_data *d, const float *x, fch_rows *r) {
+static void fch_quantize(const fc_data *d, const float *x, ember_hybrid_rows *r) {
     for (int32_t b = 0; b < d->B; b++) {
         const float *xb = x + (size_t)b * d->K;
         int8_t *qb = r->q + (size_t)b * d->K;
@@ -191,7 +176,7 @@ static void fch_quantize(const fc_data *d, const float *x, fch_rows *r) {
     }
 }
 
-static void fch_ref(const fc_data *d, const fch_rows *r, const int8_t *w, const float *bias,
+static void fch_ref(const fc_data *d, const ember_hybrid_rows *r, const int8_t *w, const float *bias,
                     float *out) {
     for (int32_t b = 0; b < d->B; b++)
         for (int32_t o = 0; o < d->O; o++) {
@@ -204,7 +189,7 @@ static void fch_ref(const fc_data *d, const fch_rows *r, const int8_t *w, const 
 
 typedef struct fch_arg {
     const fc_data *d;
-    const fch_rows *r;
+    const ember_hybrid_rows *r;
     const float *bias;
     float *out;
     char *work;
@@ -237,6 +222,37 @@ static void fch_task(void *varg, int task, int n_tasks) {
     }
 }
 
+/* Threads for an integer GEMM over the batch rows: one unless the work pays for more. */
+static int fcq_tasks(ember_context *ctx, const fc_data *d) {
+    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
+    int nt = ember_num_threads(ctx);
+    if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
+    return nt > blocks ? blocks : nt;
+}
+
+/* The int16-operand integer GEMM (hybrid and quantised paths): weights packed
+ * once (zero point w_zp subtracted) when constant, else into a scratch slot
+ * per eval; per-task work buffers. */
+static ember_status fcq_gemm_prepare(ember_context *ctx, ember_node *node, fc_data *d,
+                                     const ember_tensor *w, int32_t w_zp) {
+    const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
+    d->fx->packed_const = ember_is_const(w);
+    if (d->fx->packed_const) {
+        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
+        if (!dst) return EMBER_ERR_NOMEM;
+        ember_qgemm_pack_b(w->data, w->type, w_zp, d->K, d->K, d->O, dst, &d->fx->qpacked);
+    } else {
+        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
+        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
+    }
+    const int nt = fcq_tasks(ctx, d);
+    d->fx->tasks = nt;
+    const size_t kp = (size_t)ember_qgemm_kp(d->K);
+    d->fx->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
+    d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
+    return d->fx->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+}
+
 static ember_status fch_prepare(ember_context *ctx, ember_node *node, fc_data *d,
                                 const ember_tensor *w, const ember_tensor *b,
                                 const ember_tensor *y, int act) {
@@ -247,38 +263,19 @@ static ember_status fch_prepare(ember_context *ctx, ember_node *node, fc_data *d
     d->asym = (int)ember_opt_int(node, EMBER_BuiltinOptions_FullyConnectedOptions,
                                  EMBER_FullyConnectedOptions_asymmetric_quantize_inputs, 0) != 0;
     EMBER_CHECK(ember_act_range_f32(ctx, act, &d->lo, &d->hi));
-    const size_t n = (size_t)d->B * d->K;
-    d->hq_slot = ember_request_scratch(ctx, node, ((n + 15) & ~(size_t)15) + (size_t)d->B * 8 + 8);
+    d->hq_slot = ember_request_scratch(ctx, node, ember_hybrid_rows_bytes((size_t)d->B, (size_t)d->K));
     if (d->hq_slot < 0) return EMBER_ERR_NOMEM;
     d->fast = 0;
     if (d->path == EMBER_PATH_REF || d->O == 0 || d->B == 0) return EMBER_OK;
     EMBER_CHECK(fc_go_fast(ctx, d));
     d->fx->pack_slot = -1;
-    const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
-    d->fx->packed_const = ember_is_const(w);
-    if (d->fx->packed_const) {
-        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
-        if (!dst) return EMBER_ERR_NOMEM;
-        ember_qgemm_pack_b(w->data, w->type, 0, d->K, d->K, d->O, dst, &d->fx->qpacked);
-    } else {
-        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
-        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
-    }
-    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
-    int nt = ember_num_threads(ctx);
-    if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
-    if (nt > blocks) nt = blocks;
-    d->fx->tasks = nt;
-    const size_t kp = (size_t)ember_qgemm_kp(d->K);
-    d->fx->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
-    d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
-    return d->fx->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
+    return fcq_gemm_prepare(ctx, node, d, w, 0);
 }
 
 static ember_status fch_eval(ember_context *ctx, ember_node *node, fc_data *d,
                              const ember_tensor *x, const ember_tensor *w,
                              const ember_tensor *b, ember_tensor *y) {
-    fch_rows r = fch_layout(d, node->scratch[d->hq_slot]);
+    ember_hybrid_rows r = ember_hybrid_rows_at(node->scratch[d->hq_slot], (size_t)d->B, (size_t)d->K);
     fch_quantize(d, (const float *)x->data, &r);
     const float *bias = b ? (const float *)b->data : NULL;
     if (!d->fast) {
@@ -320,36 +317,13 @@ static ember_status fcq_prepare(ember_context *ctx, ember_node *node, fc_data *d
         ember_qgemm8_pack((const int8_t *)w->data, d->K, d->K, d->O, b ? (const int32_t *)b->data : NULL,
                           d->q.in_zp, mem, &d->fx->q8b);
         d->fx->q8 = d->fx->packed_const = 1;
-        const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
-        int nt = ember_num_threads(ctx);
-        if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
-        if (nt > blocks) nt = blocks;
-        d->fx->tasks = nt;
+        d->fx->tasks = fcq_tasks(ctx, d);
         d->fx->work_per_task = (size_t)FCQ_MC * d->O * sizeof(int32_t);
-        d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
+        d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)d->fx->tasks);
         return d->fx->work_slot < 0 ? EMBER_ERR_NOMEM : EMBER_OK;
     }
     /* integer GEMM: weights packed once when constant, else per eval */
-    const size_t pel = ember_qgemm_packed_elems(d->K, d->O);
-    d->fx->packed_const = ember_is_const(w);
-    if (d->fx->packed_const) {
-        int16_t *dst = (int16_t *)ember_pbuf_get(ctx, &d->fx->pack_mem, pel * sizeof(int16_t));
-        if (!dst) return EMBER_ERR_NOMEM;
-        ember_qgemm_pack_b(w->data, w->type, d->q.w_zp, d->K, d->K, d->O, dst, &d->fx->qpacked);
-    } else {
-        d->fx->pack_slot = ember_request_scratch(ctx, node, pel * sizeof(int16_t));
-        if (d->fx->pack_slot < 0) return EMBER_ERR_NOMEM;
-    }
-    const int32_t blocks = (d->B + FCQ_MC - 1) / FCQ_MC;
-    int nt = ember_num_threads(ctx);
-    if (nt < 1 || 2.0 * d->B * (double)d->O * d->K < 4.0e5) nt = 1;
-    if (nt > blocks) nt = blocks;
-    d->fx->tasks = nt;
-    const size_t kp = (size_t)ember_qgemm_kp(d->K);
-    d->fx->work_per_task = ((size_t)FCQ_MC * kp * sizeof(int16_t) + (size_t)FCQ_MC * d->O * sizeof(int32_t) + 15) & ~(size_t)15;
-    d->fx->work_slot = ember_request_scratch(ctx, node, d->fx->work_per_task * (size_t)nt);
-    if (d->fx->work_slot < 0) return EMBER_ERR_NOMEM;
-    return EMBER_OK;
+    return fcq_gemm_prepare(ctx, node, d, w, d->q.w_zp);
 }
 
 static ember_status fcq_eval(ember_context *ctx, ember_node *node, fc_data *d,
