@@ -8,11 +8,13 @@
 #define EMBER_VEC_BYTES 16
 #define EMBER_CW 8
 #define EMBER_VFMA(a, b, c) ((a) * (b) + (c))
+#define EMBER_SFMA(a, b, c) ((a) * (b) + (c))
 #include "gemm_kernels.inc"
 #undef EMBER_SFX
 #undef EMBER_VEC_BYTES
 #undef EMBER_CW
 #undef EMBER_VFMA
+#undef EMBER_SFMA
 
 int ember_kernel_path(void) {
 #if !defined(EMBER_HOST) && !defined(EMBER_FAST_KERNELS)

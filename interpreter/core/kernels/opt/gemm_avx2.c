@@ -28,6 +28,7 @@ int ember_cpu_has_avx2_fma(void) {
 #define EMBER_VEC_BYTES 32
 #define EMBER_CW 16
 #define EMBER_VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define EMBER_SFMA(a, b, c) __builtin_fmaf((a), (b), (c))   /* one vfmadd: the vector lanes' rounding */
 /* max/min return their second operand when one is NaN: NaN stays NaN. */
 #define EMBER_VCLAMP(v, l, h) _mm256_min_ps((h), _mm256_max_ps((l), (v)))
 #include "../gemm_kernels.inc"
